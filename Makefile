@@ -1,0 +1,77 @@
+# PolyCall front door. `make demo` and `make test` do all set-up on a fresh machine.
+# Everything the build needs is installed or built here; nothing is installed by hand.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT        := $(abspath .)
+BUILD       := $(ROOT)/build
+NATIVE_OUT  := $(BUILD)/native
+WRAPPER     := .mvn/wrapper/maven-wrapper.properties
+MAVEN_VER   := 3.9.11
+
+# The JDK 25 that every Java step uses; tools/find-jdk prints it or explains what is missing.
+JAVA_HOME_25 = $(shell tools/find-jdk)
+MVN = JAVA_HOME="$(JAVA_HOME_25)" ./mvnw -B -ntp -Dstyle.color=never
+
+.PHONY: help
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: jdk
+jdk: ## Check that a JDK 25 is available and say which one is used
+	@tools/find-jdk --verbose >/dev/null
+
+# The wrapper's properties are generated, not committed: they are written by the wrapper
+# plugin through the machine's own Maven, which is installed from Debian if absent.
+$(WRAPPER):
+	@command -v mvn >/dev/null || { echo "installing maven (bootstrap for the wrapper)"; \
+	  (apt-get update -qq && apt-get install -y -qq maven) >/dev/null; }
+	@mkdir -p .mvn/wrapper
+	JAVA_HOME="$(JAVA_HOME_25)" mvn -q -B -N org.apache.maven.plugins:maven-wrapper-plugin:3.3.2:wrapper \
+	  -Dmaven=$(MAVEN_VER) -Dtype=only-script
+	@git checkout -- mvnw 2>/dev/null || true
+
+.PHONY: tools
+tools: $(WRAPPER) native-testlib ## Install the build tools (Maven wrapper, gcc, zlib)
+
+.PHONY: native-testlib
+native-testlib: $(NATIVE_OUT)/libpolycalltest.so ## Build the project's own C test library
+
+$(NATIVE_OUT)/libpolycalltest.so: polycall-native/src/test/c/polycalltest.c polycall-native/src/test/c/polycalltest.h
+	@command -v gcc >/dev/null || { apt-get update -qq && apt-get install -y -qq gcc; }
+	@test -e /usr/include/zlib.h || { apt-get update -qq && apt-get install -y -qq zlib1g-dev; }
+	@mkdir -p $(NATIVE_OUT)
+	gcc -O2 -fPIC -shared -Wall -Wextra -o $@ polycall-native/src/test/c/polycalltest.c
+
+.PHONY: build
+build: tools ## Compile and package every module (no tests)
+	$(MVN) -q install -DskipTests
+
+.PHONY: test
+test: tools ## Run every test (Java now; Python, Node and Go as their SDKs land)
+	$(MVN) install
+	@echo "make test: all suites passed"
+
+.PHONY: demo
+demo: build ## Build everything and run the end-to-end demo
+	bin/polycall demo
+
+.PHONY: bench
+bench: build ## Run the JMH benchmarks; JSON lands in build/bench/
+	@mkdir -p $(BUILD)/bench
+	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED \
+	  -Dpolycall.testlib.dir=$(NATIVE_OUT) \
+	  -jar polycall-benchmarks/target/polycall-benchmarks.jar \
+	  -rf json -rff $(BUILD)/bench/jmh.json $(BENCH_ARGS)
+	"$(JAVA_HOME_25)/bin/java" -cp polycall-benchmarks/target/polycall-benchmarks.jar \
+	  io.polycall.bench.Report $(BUILD)/bench/jmh.json | tee $(BUILD)/bench/summary.txt
+
+.PHONY: format
+format: $(WRAPPER) ## Format the Java sources
+	$(MVN) -q spotless:apply
+
+.PHONY: clean
+clean: ## Remove build output
+	$(MVN) -q clean || true
+	rm -rf $(BUILD)
