@@ -3,7 +3,6 @@
 #include "polycalltest.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,7 +47,25 @@ int32_t checked_div(int64_t a, int64_t b, int64_t *out) {
 }
 
 int64_t apply(int64_t (*f)(int64_t), int64_t x) { return f(x); }
-double norm(Point p) { return sqrt(p.x * p.x + p.y * p.y); }
+/* The square root is one instruction so that the library needs no -lm (the Makefile links
+ * nothing extra) and loads in any process, not only one that already has libm. */
+static double root(double v) {
+#if defined(__x86_64__)
+  double r;
+  __asm__("sqrtsd %1, %0" : "=x"(r) : "x"(v));
+  return r;
+#elif defined(__aarch64__)
+  double r;
+  __asm__("fsqrt %d0, %d1" : "=w"(r) : "w"(v));
+  return r;
+#else
+  double r = v > 1 ? v : 1; /* Newton: converges for v >= 0 */
+  for (int i = 0; i < 64; i++) r = (r + v / r) / 2;
+  return r;
+#endif
+}
+
+double norm(Point p) { return root(p.x * p.x + p.y * p.y); }
 
 Point midpoint(Point a, Point b) {
   Point m = {(a.x + b.x) / 2, (a.y + b.y) / 2};
