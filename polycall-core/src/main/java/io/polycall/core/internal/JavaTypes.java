@@ -106,10 +106,11 @@ public final class JavaTypes {
    */
   public static MethodHandle fromValue(Class<?> javaType, Type declared) {
     try {
-      if (javaType == Value.class || javaType == Object.class && declared == Type.Scalar.ANY) {
-        return javaType == Value.class
-            ? MethodHandles.identity(Value.class)
-            : find("toJavaObject", Object.class);
+      if (javaType == Value.class) {
+        return MethodHandles.identity(Value.class);
+      }
+      if (javaType == Object.class) {
+        return find("toJavaObject", Object.class);
       }
       if (javaType.isPrimitive()) {
         return switch (javaType.getName()) {
@@ -126,7 +127,7 @@ public final class JavaTypes {
       if (javaType == String.class) return find("toStringValue", String.class);
       if (javaType == byte[].class) return find("toBytes", byte[].class);
       if (javaType == MemorySegment.class) return find("toSegment", MemorySegment.class);
-      if (javaType.isInstance(Value.NULL) || Value.class.isAssignableFrom(javaType)) {
+      if (Value.class.isAssignableFrom(javaType)) {
         return MethodHandles.identity(Value.class)
             .asType(MethodType.methodType(javaType, Value.class));
       }
