@@ -1,0 +1,92 @@
+package io.polycall.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads JMH's JSON results and prints every score and the ratios the issues set as targets, each
+ * against its peer from the same run. Writes {@code summary.json} beside the input.
+ *
+ * <p>Usage: {@code java -cp polycall-benchmarks.jar io.polycall.bench.Report build/bench/jmh.json}
+ */
+public final class Report {
+
+  /** A target: {@code subject / peer} must stay at most {@code maxRatio}; or a ns ceiling. */
+  record Target(String what, String subject, String peer, double maxRatio, double maxNanos) {}
+
+  static final List<Target> TARGETS =
+      List.of(
+          new Target("typed proxy vs direct MethodHandle.invokeExact", "JvmCallBench.typedProxy", "JvmCallBench.direct", 2.0, 0),
+          new Target("dynamic call by name, two boxed args", "JvmCallBench.dynamicByName", null, 0, 150),
+          new Target("libm cos via typed proxy vs raw FFM downcall", "NativeCallBench.polycallProxy", "NativeCallBench.rawFfm", 3.0, 0),
+          new Target("libm cos via dynamic call vs raw FFM downcall", "NativeCallBench.polycallDynamic", "NativeCallBench.rawFfm", 0, 0),
+          new Target("JNA (direct mapping) vs PolyCall typed proxy, cos", "NativeCallBench.jnaDirect", "NativeCallBench.polycallProxy", 0, 0),
+          new Target("JNA (interface) vs PolyCall typed proxy, cos", "NativeCallBench.jnaInterface", "NativeCallBench.polycallProxy", 0, 0));
+
+  public static void main(String[] args) throws IOException {
+    if (args.length != 1) {
+      System.err.println("usage: Report JMH_JSON");
+      System.exit(2);
+    }
+    Path in = Path.of(args[0]);
+    ObjectMapper json = new ObjectMapper();
+    Map<String, Double> scores = new LinkedHashMap<>();
+    Map<String, Double> errors = new LinkedHashMap<>();
+    for (JsonNode b : json.readTree(in.toFile())) {
+      String name = b.get("benchmark").asText();
+      String shortName = name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1);
+      JsonNode m = b.get("primaryMetric");
+      scores.put(shortName, toNanos(m.get("score").asDouble(), m.get("scoreUnit").asText()));
+      errors.put(shortName, toNanos(m.get("scoreError").asDouble(), m.get("scoreUnit").asText()));
+    }
+    System.out.println("PolyCall benchmarks (JMH, average time per call, one run)");
+    scores.forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-36s %10.2f ns  (+/- %.2f)%n", k, v, errors.get(k)));
+    System.out.println();
+    System.out.println("Targets, each against its peer from the same run:");
+    ObjectNode summary = json.createObjectNode();
+    summary.set("scoresNanos", json.valueToTree(scores));
+    ArrayNode results = summary.putArray("targets");
+    for (Target t : TARGETS) {
+      Double s = scores.get(t.subject());
+      if (s == null) {
+        continue;
+      }
+      ObjectNode r = results.addObject().put("what", t.what()).put("subjectNanos", s);
+      String verdict;
+      if (t.peer() != null) {
+        Double p = scores.get(t.peer());
+        if (p == null) {
+          continue;
+        }
+        double ratio = s / p;
+        r.put("peerNanos", p).put("ratio", ratio);
+        verdict = t.maxRatio() > 0 ? (ratio <= t.maxRatio() ? "MET" : "MISSED") + String.format(Locale.ROOT, " (target <= %.1fx)", t.maxRatio()) : "reported";
+        System.out.printf(Locale.ROOT, "  %-52s %8.2fx  %s%n", t.what(), ratio, verdict);
+      } else {
+        verdict = (s <= t.maxNanos() ? "MET" : "MISSED") + String.format(Locale.ROOT, " (target <= %.0f ns)", t.maxNanos());
+        System.out.printf(Locale.ROOT, "  %-52s %8.2f ns %s%n", t.what(), s, verdict);
+      }
+      r.put("verdict", verdict);
+    }
+    Files.writeString(in.resolveSibling("summary.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+  }
+
+  private static double toNanos(double v, String unit) {
+    return switch (unit) {
+      case "ns/op" -> v;
+      case "us/op" -> v * 1e3;
+      case "ms/op" -> v * 1e6;
+      case "s/op" -> v * 1e9;
+      default -> v;
+    };
+  }
+}
