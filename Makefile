@@ -9,6 +9,8 @@ BUILD       := $(ROOT)/build
 NATIVE_OUT  := $(BUILD)/native
 WRAPPER     := .mvn/wrapper/maven-wrapper.properties
 MAVEN_VER   := 3.9.11
+# One fork, short iterations: enough for ratios against a peer measured in the same run.
+BENCH_ARGS  ?= -f 1 -wi 3 -w 1s -i 5 -r 1s
 
 # The JDK 25 that every Java step uses; tools/find-jdk prints it or explains what is missing.
 JAVA_HOME_25 = $(shell tools/find-jdk)
