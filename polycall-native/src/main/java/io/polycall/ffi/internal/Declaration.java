@@ -69,7 +69,9 @@ record Declaration(
 
     /** Whether its value after the call is reported in the result. */
     boolean reported() {
-      return (mode == Mode.OUT || mode == Mode.INOUT) && !(type instanceof Type.NdArray);
+      // An inout ndarray is written in place (ndarrays are the one mutable value); every other
+      // out or inout, out ndarrays included, comes back in the result.
+      return mode == Mode.OUT || (mode == Mode.INOUT && !(type instanceof Type.NdArray));
     }
 
     boolean isOutBuffer() {
