@@ -25,12 +25,44 @@ public final class Report {
 
   static final List<Target> TARGETS =
       List.of(
-          new Target("typed proxy vs direct MethodHandle.invokeExact", "JvmCallBench.typedProxy", "JvmCallBench.direct", 2.0, 0),
-          new Target("dynamic call by name, two boxed args", "JvmCallBench.dynamicByName", null, 0, 150),
-          new Target("libm cos via typed proxy vs raw FFM downcall", "NativeCallBench.polycallProxy", "NativeCallBench.rawFfm", 3.0, 0),
-          new Target("libm cos via dynamic call vs raw FFM downcall", "NativeCallBench.polycallDynamic", "NativeCallBench.rawFfm", 0, 0),
-          new Target("JNA (direct mapping) vs PolyCall typed proxy, cos", "NativeCallBench.jnaDirect", "NativeCallBench.polycallProxy", 0, 0),
-          new Target("JNA (interface) vs PolyCall typed proxy, cos", "NativeCallBench.jnaInterface", "NativeCallBench.polycallProxy", 0, 0));
+          new Target(
+              "typed proxy vs direct MethodHandle.invokeExact",
+              "JvmCallBench.typedProxy",
+              "JvmCallBench.direct",
+              2.0,
+              0),
+          new Target(
+              "dynamic call by name, two boxed args", "JvmCallBench.dynamicByName", null, 0, 150),
+          new Target(
+              "libm cos via typed proxy vs raw FFM downcall",
+              "NativeCallBench.polycallProxy",
+              "NativeCallBench.rawFfm",
+              3.0,
+              0),
+          new Target(
+              "libm cos, raw FFM critical vs raw FFM",
+              "NativeCallBench.rawFfmCritical",
+              "NativeCallBench.rawFfm",
+              0,
+              0),
+          new Target(
+              "libm cos via dynamic call vs raw FFM downcall",
+              "NativeCallBench.polycallDynamic",
+              "NativeCallBench.rawFfm",
+              0,
+              0),
+          new Target(
+              "JNA (direct mapping) vs PolyCall typed proxy, cos",
+              "NativeCallBench.jnaDirect",
+              "NativeCallBench.polycallProxy",
+              0,
+              0),
+          new Target(
+              "JNA (interface) vs PolyCall typed proxy, cos",
+              "NativeCallBench.jnaInterface",
+              "NativeCallBench.polycallProxy",
+              0,
+              0));
 
   public static void main(String[] args) throws IOException {
     if (args.length != 1) {
@@ -49,7 +81,9 @@ public final class Report {
       errors.put(shortName, toNanos(m.get("scoreError").asDouble(), m.get("scoreUnit").asText()));
     }
     System.out.println("PolyCall benchmarks (JMH, average time per call, one run)");
-    scores.forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-36s %10.2f ns  (+/- %.2f)%n", k, v, errors.get(k)));
+    scores.forEach(
+        (k, v) ->
+            System.out.printf(Locale.ROOT, "  %-36s %10.2f ns  (+/- %.2f)%n", k, v, errors.get(k)));
     System.out.println();
     System.out.println("Targets, each against its peer from the same run:");
     ObjectNode summary = json.createObjectNode();
@@ -69,15 +103,23 @@ public final class Report {
         }
         double ratio = s / p;
         r.put("peerNanos", p).put("ratio", ratio);
-        verdict = t.maxRatio() > 0 ? (ratio <= t.maxRatio() ? "MET" : "MISSED") + String.format(Locale.ROOT, " (target <= %.1fx)", t.maxRatio()) : "reported";
+        verdict =
+            t.maxRatio() > 0
+                ? (ratio <= t.maxRatio() ? "MET" : "MISSED")
+                    + String.format(Locale.ROOT, " (target <= %.1fx)", t.maxRatio())
+                : "reported";
         System.out.printf(Locale.ROOT, "  %-52s %8.2fx  %s%n", t.what(), ratio, verdict);
       } else {
-        verdict = (s <= t.maxNanos() ? "MET" : "MISSED") + String.format(Locale.ROOT, " (target <= %.0f ns)", t.maxNanos());
+        verdict =
+            (s <= t.maxNanos() ? "MET" : "MISSED")
+                + String.format(Locale.ROOT, " (target <= %.0f ns)", t.maxNanos());
         System.out.printf(Locale.ROOT, "  %-52s %8.2f ns %s%n", t.what(), s, verdict);
       }
       r.put("verdict", verdict);
     }
-    Files.writeString(in.resolveSibling("summary.json"), json.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+    Files.writeString(
+        in.resolveSibling("summary.json"),
+        json.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
   }
 
   private static double toNanos(double v, String unit) {
