@@ -1,0 +1,229 @@
+package io.polycall.server;
+
+import io.polycall.FunctionInfo;
+import io.polycall.Status;
+import io.polycall.StatusException;
+import io.polycall.core.LoggingInterceptor;
+import io.polycall.core.PolyCall;
+import io.polycall.core.PolyFunction;
+import io.polycall.ffi.NativeBridge;
+import io.polycall.ffi.NativeLibrary;
+import io.polycall.server.PolyCallConfig.JvmClass;
+import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
+import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
+import io.polycall.server.internal.Substitution;
+import io.polycall.spi.BoundFunction;
+import java.lang.System.Logger.Level;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Path;
+
+/**
+ * Starts a PolyCall node from a {@link PolyCallConfig}: installs its interceptors, registers its
+ * Java classes and binds its native libraries.
+ *
+ * {@snippet :
+ * try (PolyCall pc = Node.start(PolyCallConfig.load(Path.of("polycall.yaml")))) {
+ *   Value r = pc.call("math.add", 1L, 2L);
+ * }
+ * }
+ *
+ * <p>Start is all or nothing: when one entry fails, what was already set up is closed and the
+ * failure is thrown with the file, line and key path of the entry. Stateless and thread-safe; the
+ * returned node is the caller's to close.
+ */
+public final class Node {
+  private static final System.Logger LOG = System.getLogger(Node.class.getName());
+
+  private Node() {}
+
+  /**
+   * A running node with everything the config declares registered.
+   *
+   * @throws StatusException INVALID_ARGUMENT for a class without {@code @PolyFunction} methods or a
+   *     malformed native declaration; FAILED_PRECONDITION for a class that cannot be instantiated,
+   *     a library that cannot be loaded (unless optional) or a symbol it lacks
+   */
+  public static PolyCall start(PolyCallConfig config) {
+    PolyCall.Builder builder = PolyCall.builder();
+    for (String name : config.interceptors()) {
+      builder.withInterceptor(interceptor(name));
+    }
+    PolyCall pc = builder.build();
+    try {
+      for (JvmClass c : config.jvm()) {
+        registerClass(pc, c);
+      }
+      if (!config.natives().isEmpty()) {
+        NativeBridge bridge = pc.addBridge(NativeBridge.create(pc.registry()));
+        for (NativeLibrarySpec lib : config.natives()) {
+          registerLibrary(pc, bridge, lib, config.baseDir());
+        }
+      }
+      return pc;
+    } catch (RuntimeException | Error e) {
+      pc.close();
+      throw e;
+    }
+  }
+
+  private static io.polycall.CallInterceptor interceptor(String name) {
+    return switch (name) {
+      // INFO, not LoggingInterceptor's default DEBUG: whoever turns it on in a config wants to see
+      // the calls without also configuring a logging backend.
+      case "logging" -> new LoggingInterceptor(System.getLogger("io.polycall.calls"), Level.INFO);
+      default ->
+          throw Status.INVALID_ARGUMENT
+              .withDescription("unknown interceptor '" + name + "'; known: [logging]")
+              .asException();
+    };
+  }
+
+  private static void registerClass(PolyCall pc, JvmClass c) {
+    Class<?> type;
+    try {
+      type = Class.forName(c.className(), true, Thread.currentThread().getContextClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw failedPrecondition(
+          c.where(), "cannot load class " + c.className() + ": " + e, "check the class path", e);
+    }
+    boolean statics = false;
+    boolean instances = false;
+    for (Class<?> k = type; k != null && k != Object.class; k = k.getSuperclass()) {
+      for (Method m : k.getDeclaredMethods()) {
+        if (m.isAnnotationPresent(PolyFunction.class)) {
+          if (Modifier.isStatic(m.getModifiers())) {
+            statics = true;
+          } else {
+            instances = true;
+          }
+        }
+      }
+    }
+    if (!statics && !instances) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription(
+              c.where()
+                  + ": class "
+                  + c.className()
+                  + " has no @PolyFunction methods; annotate the methods to register, or remove"
+                  + " the entry")
+          .asException();
+    }
+    try {
+      if (statics) {
+        pc.jvm().register(type);
+      }
+      if (instances) {
+        pc.jvm().register(newInstance(type, c));
+      }
+    } catch (StatusException e) {
+      throw located(c.where(), e);
+    }
+  }
+
+  private static Object newInstance(Class<?> type, JvmClass c) {
+    Constructor<?> ctor;
+    try {
+      ctor = type.getDeclaredConstructor();
+    } catch (NoSuchMethodException e) {
+      throw failedPrecondition(
+          c.where(),
+          "class "
+              + c.className()
+              + " has instance @PolyFunction methods but no no-arg constructor",
+          "add a public no-arg constructor, or make the methods static",
+          e);
+    }
+    try {
+      ctor.setAccessible(true);
+      return ctor.newInstance();
+    } catch (InvocationTargetException e) {
+      throw failedPrecondition(
+          c.where(),
+          "new " + c.className() + "() threw " + e.getCause(),
+          "fix the constructor",
+          e.getCause());
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw failedPrecondition(
+          c.where(),
+          "cannot make an instance of " + c.className() + ": " + e,
+          "make the class and its no-arg constructor public (and the class not abstract)",
+          e);
+    }
+  }
+
+  private static void registerLibrary(
+      PolyCall pc, NativeBridge bridge, NativeLibrarySpec spec, Path baseDir) {
+    NativeLibrary lib;
+    try {
+      String name = Substitution.apply(spec.library(), spec.where() + ".library");
+      lib = bridge.load(resolve(name, baseDir));
+    } catch (StatusException e) {
+      if (spec.optional()) {
+        // Optional means "if present": a missing library is an expected state, not a warning.
+        LOG.log(Level.DEBUG, "skipping optional library {0}: {1}", spec.library(), e.status());
+        return;
+      }
+      throw located(
+          spec.where(),
+          e,
+          "install the library, fix the name or path, or mark it 'optional: true'");
+    }
+    for (NativeFunctionSpec f : spec.functions()) {
+      try {
+        if (f.doc().isEmpty() && f.version() == 0) {
+          lib.register(f.declaration());
+        } else {
+          BoundFunction b = lib.bind(f.declaration());
+          FunctionInfo info = b.info();
+          if (!f.doc().isEmpty()) {
+            info = info.withDoc(f.doc());
+          }
+          if (f.version() != 0) {
+            info = info.withVersion(f.version());
+          }
+          pc.registry().register(new BoundFunction(info, b.invoker(), b.direct()));
+        }
+      } catch (StatusException e) {
+        throw located(f.where(), e, null);
+      }
+    }
+  }
+
+  /** A relative path (one with a slash) starts at the config's directory; names stay names. */
+  private static String resolve(String library, Path baseDir) {
+    if (library.indexOf('/') < 0) {
+      return library;
+    }
+    Path p = Path.of(library);
+    return p.isAbsolute() ? library : baseDir.resolve(p).normalize().toString();
+  }
+
+  private static StatusException located(String where, StatusException e) {
+    return located(where, e, null);
+  }
+
+  /**
+   * The same failure with the config location in front. NOT_FOUND from the native bridge (no such
+   * library, no such symbol) becomes FAILED_PRECONDITION: for a config, it is the machine that
+   * lacks something, not the caller that asked for a wrong name.
+   */
+  private static StatusException located(String where, StatusException e, String fix) {
+    Status s = e.status();
+    Status.Code code =
+        s.code() == Status.Code.NOT_FOUND ? Status.Code.FAILED_PRECONDITION : s.code();
+    String desc = where + ": " + s.description() + (fix == null ? "" : "; " + fix);
+    return code.toStatus().withDescription(desc).withCause(e).withFrames(s.frames()).asException();
+  }
+
+  private static StatusException failedPrecondition(
+      String where, String problem, String fix, Throwable cause) {
+    return Status.FAILED_PRECONDITION
+        .withDescription(where + ": " + problem + "; " + fix)
+        .withCause(cause)
+        .asException();
+  }
+}

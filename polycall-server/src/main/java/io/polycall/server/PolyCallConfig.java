@@ -1,0 +1,199 @@
+package io.polycall.server;
+
+import io.polycall.Status;
+import io.polycall.server.internal.ConfigReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A node's configuration, read from YAML: the Java classes and native libraries whose functions it
+ * registers, and the interceptors every call passes through. {@link Node#start} builds a running
+ * {@link io.polycall.core.PolyCall} from it.
+ *
+ * <pre>{@code
+ * interceptors: [logging]              # optional; 'logging' logs every call (INFO) and failure
+ * jvm:                                 # optional; classes with @PolyFunction methods
+ *   - class: io.polycall.server.examples.MathFunctions   # instance methods: made with new X()
+ *   - io.polycall.server.examples.StatsFunctions         # a bare name is the same as class: X
+ * native:                              # optional; shared libraries (the native bridge)
+ *   - library: m                       # a name (libm.so.6 found for you) or a path
+ *     functions:                       # native declarations, see io.polycall.ffi
+ *       - "math.cos(x: f64) -> f64 [critical, pure]"
+ *       - declare: "math.pow(x: f64, y: f64) -> f64 [pure]"
+ *         doc: x raised to the power y # optional: what 'describe' shows
+ *         version: 2                   # optional: registers math.pow@2
+ *   - library: ${polycall.testlib.dir}/libpolycalltest.so  # ${name}: system property, then env
+ *     optional: true                   # skip it (and its functions) when it cannot be loaded
+ *     functions: [...]
+ * }</pre>
+ *
+ * <p>A class registers its static {@code @PolyFunction} methods, and its instance ones on an
+ * instance made with its public no-arg constructor. A relative library path is relative to the
+ * config file's directory.
+ *
+ * <p>Reading checks everything that can be checked without running anything: the shape of the file
+ * (unknown keys, wrong types, missing keys) is INVALID_ARGUMENT, a class missing from the class
+ * path FAILED_PRECONDITION. Each message names the file, the line, the key path ({@code
+ * native[0].functions[1]}) and what to change. Native declarations are checked when {@link
+ * Node#start} binds them, with the same kind of message.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class PolyCallConfig {
+  /** The resource holding the example config, bundled from {@code examples/polycall.yaml}. */
+  public static final String BUILT_IN_RESOURCE = "/io/polycall/server/polycall.yaml";
+
+  private final String source;
+  private final Path baseDir;
+  private final List<String> interceptors;
+  private final List<JvmClass> jvm;
+  private final List<NativeLibrarySpec> natives;
+
+  /**
+   * A Java class to register.
+   *
+   * @param where file, line and key path, for messages: {@code polycall.yaml:7 jvm[0]}
+   */
+  public record JvmClass(String className, String where) {
+    public JvmClass {
+      Objects.requireNonNull(className, "className");
+    }
+  }
+
+  /**
+   * A shared library and the functions to register from it.
+   *
+   * @param library a name ({@code m}), a file name ({@code libz.so.1}) or a path, before {@code
+   *     ${...}} substitution
+   * @param optional when true, a library that cannot be loaded is skipped instead of failing
+   */
+  public record NativeLibrarySpec(
+      String library, boolean optional, List<NativeFunctionSpec> functions, String where) {
+    public NativeLibrarySpec {
+      Objects.requireNonNull(library, "library");
+      functions = List.copyOf(functions);
+    }
+  }
+
+  /**
+   * One native function.
+   *
+   * @param declaration in the native bridge's syntax: {@code math.cos(x: f64) -> f64 [pure]}
+   * @param doc what {@code describe} shows; empty for none
+   * @param version the version to register, or 0 for the default (1)
+   */
+  public record NativeFunctionSpec(String declaration, String doc, int version, String where) {
+    public NativeFunctionSpec {
+      Objects.requireNonNull(declaration, "declaration");
+      doc = doc == null ? "" : doc;
+    }
+  }
+
+  /** Made by {@link #load} and {@link #parse}; public for tests and programmatic use. */
+  public PolyCallConfig(
+      String source,
+      Path baseDir,
+      List<String> interceptors,
+      List<JvmClass> jvm,
+      List<NativeLibrarySpec> natives) {
+    this.source = Objects.requireNonNull(source, "source");
+    this.baseDir = Objects.requireNonNull(baseDir, "baseDir");
+    this.interceptors = List.copyOf(interceptors);
+    this.jvm = List.copyOf(jvm);
+    this.natives = List.copyOf(natives);
+  }
+
+  /**
+   * Reads a config file.
+   *
+   * @throws io.polycall.StatusException NOT_FOUND if the file does not exist; INVALID_ARGUMENT or
+   *     FAILED_PRECONDITION for a bad config, as the class comment says
+   */
+  public static PolyCallConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw Status.NOT_FOUND
+          .withDescription("config file " + file + " does not exist; check the path")
+          .asException();
+    } catch (IOException e) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription("cannot read config file " + file + ": " + e)
+          .withCause(e)
+          .asException();
+    }
+    Path abs = file.toAbsolutePath();
+    return parse(text, file.toString(), abs.getParent());
+  }
+
+  /**
+   * Reads config text.
+   *
+   * @param source names the text in messages, usually its file name
+   * @param baseDir where relative library paths start
+   */
+  public static PolyCallConfig parse(String yaml, String source, Path baseDir) {
+    return ConfigReader.read(yaml, source, baseDir);
+  }
+
+  /** The example config bundled in this jar ({@code examples/polycall.yaml} in the sources). */
+  public static PolyCallConfig builtIn() {
+    try (InputStream in = PolyCallConfig.class.getResourceAsStream(BUILT_IN_RESOURCE)) {
+      if (in == null) {
+        throw Status.INTERNAL
+            .withDescription(
+                "the built-in config " + BUILT_IN_RESOURCE + " is missing from the jar")
+            .asException();
+      }
+      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      return parse(text, "built-in example config", Path.of("").toAbsolutePath());
+    } catch (IOException e) {
+      throw Status.INTERNAL
+          .withDescription("cannot read the built-in config")
+          .withCause(e)
+          .asException();
+    }
+  }
+
+  /** The file name (or description) the config was read from. */
+  public String source() {
+    return source;
+  }
+
+  public Path baseDir() {
+    return baseDir;
+  }
+
+  /** Interceptor names, in chain order: the first sees a call first. */
+  public List<String> interceptors() {
+    return interceptors;
+  }
+
+  public List<JvmClass> jvm() {
+    return jvm;
+  }
+
+  public List<NativeLibrarySpec> natives() {
+    return natives;
+  }
+
+  @Override
+  public String toString() {
+    return "PolyCallConfig["
+        + source
+        + ": "
+        + jvm.size()
+        + " classes, "
+        + natives.size()
+        + " libraries, interceptors "
+        + interceptors
+        + "]";
+  }
+}

@@ -1,0 +1,306 @@
+package io.polycall.server.internal;
+
+import io.polycall.Status;
+import io.polycall.StatusException;
+import io.polycall.server.PolyCallConfig;
+import io.polycall.server.PolyCallConfig.JvmClass;
+import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
+import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
+import java.io.StringReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+/**
+ * Reads a {@link PolyCallConfig} from YAML. It works on SnakeYAML's node tree rather than on plain
+ * maps so that every message can give the line of the culprit. Stateless and thread-safe.
+ */
+public final class ConfigReader {
+  /** The interceptors a config may name, with what each does (for the error message). */
+  public static final Map<String, String> INTERCEPTORS = Map.of("logging", "logs every call");
+
+  private static final Set<String> TOP_KEYS = Set.of("interceptors", "jvm", "native");
+  private static final Set<String> JVM_KEYS = Set.of("class");
+  private static final Set<String> LIBRARY_KEYS = Set.of("library", "optional", "functions");
+  private static final Set<String> FUNCTION_KEYS = Set.of("declare", "doc", "version");
+
+  private final String source;
+
+  private ConfigReader(String source) {
+    this.source = source;
+  }
+
+  public static PolyCallConfig read(String yaml, String source, Path baseDir) {
+    return new ConfigReader(source).read(yaml, baseDir);
+  }
+
+  private PolyCallConfig read(String yaml, Path baseDir) {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    Node root;
+    try {
+      root = new Yaml(options).compose(new StringReader(yaml));
+    } catch (MarkedYAMLException e) {
+      int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+      throw invalid(
+          line,
+          "",
+          "is not valid YAML: "
+              + e.getProblem()
+              + (e.getContext() == null ? "" : " " + e.getContext())
+              + "; check indentation and quoting (quote declarations that contain ': ' or '#')");
+    } catch (YAMLException e) {
+      throw invalid(0, "", "is not valid YAML: " + e.getMessage());
+    }
+    if (root == null) {
+      // An empty file is a valid config with nothing in it: a node with no functions.
+      return new PolyCallConfig(source, baseDir, List.of(), List.of(), List.of());
+    }
+    Map<String, Node> top = mapping(root, "", TOP_KEYS, "the top level");
+    List<String> interceptors = interceptors(top.get("interceptors"));
+    List<JvmClass> jvm = new ArrayList<>();
+    Node jvmNode = top.get("jvm");
+    if (jvmNode != null) {
+      List<Node> items = sequence(jvmNode, "jvm", "a list of class names");
+      for (int i = 0; i < items.size(); i++) {
+        jvm.add(jvmClass(items.get(i), "jvm[" + i + "]"));
+      }
+    }
+    List<NativeLibrarySpec> natives = new ArrayList<>();
+    Node nativeNode = top.get("native");
+    if (nativeNode != null) {
+      List<Node> items = sequence(nativeNode, "native", "a list of libraries");
+      for (int i = 0; i < items.size(); i++) {
+        natives.add(library(items.get(i), "native[" + i + "]"));
+      }
+    }
+    return new PolyCallConfig(source, baseDir, interceptors, jvm, natives);
+  }
+
+  private List<String> interceptors(Node node) {
+    if (node == null) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    List<Node> items = sequence(node, "interceptors", "a list such as [logging]");
+    for (int i = 0; i < items.size(); i++) {
+      String path = "interceptors[" + i + "]";
+      String name = string(items.get(i), path);
+      if (!INTERCEPTORS.containsKey(name)) {
+        throw invalid(
+            line(items.get(i)),
+            path,
+            "names an unknown interceptor '" + name + "'; known: " + INTERCEPTORS.keySet());
+      }
+      out.add(name);
+    }
+    return out;
+  }
+
+  private JvmClass jvmClass(Node node, String path) {
+    Node classNode = node;
+    String classPath = path;
+    if (node instanceof MappingNode) {
+      Map<String, Node> m = mapping(node, path, JVM_KEYS, "a JVM class entry");
+      classNode = required(m, "class", node, path, "the fully qualified class name");
+      classPath = path + ".class";
+    }
+    String name = string(classNode, classPath);
+    String where = where(line(classNode), classPath);
+    try {
+      Class.forName(name, false, Thread.currentThread().getContextClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription(
+              where
+                  + ": class "
+                  + name
+                  + " is not on the class path; check the spelling (package included) or add"
+                  + " its jar to the class path")
+          .asException();
+    }
+    return new JvmClass(name, where);
+  }
+
+  private NativeLibrarySpec library(Node node, String path) {
+    Map<String, Node> m = mapping(node, path, LIBRARY_KEYS, "a native library entry");
+    Node libNode = required(m, "library", node, path, "a library name such as m, or a path");
+    String library = string(libNode, path + ".library");
+    boolean optional = false;
+    Node opt = m.get("optional");
+    if (opt != null) {
+      optional = bool(opt, path + ".optional");
+    }
+    Node fnNode = required(m, "functions", node, path, "the list of native declarations");
+    List<Node> items = sequence(fnNode, path + ".functions", "a list of native declarations");
+    List<NativeFunctionSpec> functions = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      functions.add(function(items.get(i), path + ".functions[" + i + "]"));
+    }
+    return new NativeLibrarySpec(library, optional, functions, where(line(libNode), path));
+  }
+
+  private NativeFunctionSpec function(Node node, String path) {
+    if (node instanceof ScalarNode) {
+      return new NativeFunctionSpec(string(node, path), "", 0, where(line(node), path));
+    }
+    Map<String, Node> m =
+        mapping(node, path, FUNCTION_KEYS, "a declaration, or a map with declare/doc/version");
+    Node decl = required(m, "declare", node, path, "the native declaration");
+    String doc = m.containsKey("doc") ? string(m.get("doc"), path + ".doc") : "";
+    int version = 0;
+    if (m.containsKey("version")) {
+      version = integer(m.get("version"), path + ".version");
+      if (version < 1) {
+        throw invalid(line(m.get("version")), path + ".version", "must be 1 or more");
+      }
+    }
+    return new NativeFunctionSpec(
+        string(decl, path + ".declare"), doc, version, where(line(decl), path));
+  }
+
+  // ---- typed access with messages ----------------------------------------------------------
+
+  private Map<String, Node> mapping(Node node, String path, Set<String> allowed, String what) {
+    if (!(node instanceof MappingNode mn)) {
+      throw invalid(
+          line(node),
+          path,
+          "must be " + what + " (a map of keys " + sorted(allowed) + "), not " + kind(node));
+    }
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (NodeTuple t : mn.getValue()) {
+      String key = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
+      String at = path.isEmpty() ? String.valueOf(key) : path + "." + key;
+      if (key == null || !allowed.contains(key)) {
+        String hint = key == null ? "" : closest(key, allowed);
+        throw invalid(
+            line(t.getKeyNode()),
+            at,
+            "is not a known key"
+                + (hint.isEmpty() ? "" : " (did you mean '" + hint + "'?)")
+                + "; "
+                + what
+                + " takes "
+                + sorted(allowed));
+      }
+      out.put(key, t.getValueNode());
+    }
+    return out;
+  }
+
+  private Node required(Map<String, Node> m, String key, Node parent, String path, String what) {
+    Node n = m.get(key);
+    if (n == null) {
+      throw invalid(line(parent), path, "needs key '" + key + "': " + what);
+    }
+    return n;
+  }
+
+  private List<Node> sequence(Node node, String path, String what) {
+    if (node instanceof SequenceNode sn) {
+      return sn.getValue();
+    }
+    throw invalid(line(node), path, "must be " + what + ", not " + kind(node));
+  }
+
+  private String string(Node node, String path) {
+    if (node instanceof ScalarNode s && !s.getTag().equals(Tag.NULL)) {
+      return s.getValue();
+    }
+    throw invalid(line(node), path, "must be a string, not " + kind(node));
+  }
+
+  private boolean bool(Node node, String path) {
+    if (node instanceof ScalarNode s && s.getTag().equals(Tag.BOOL)) {
+      return Boolean.parseBoolean(s.getValue());
+    }
+    throw invalid(line(node), path, "must be true or false, not " + kind(node));
+  }
+
+  private int integer(Node node, String path) {
+    if (node instanceof ScalarNode s && s.getTag().equals(Tag.INT)) {
+      try {
+        return Integer.parseInt(s.getValue());
+      } catch (NumberFormatException e) {
+        // falls through to the message below
+      }
+    }
+    throw invalid(line(node), path, "must be a whole number, not " + kind(node));
+  }
+
+  private static String kind(Node node) {
+    return switch (node) {
+      case MappingNode m -> "a map";
+      case SequenceNode s -> "a list";
+      case ScalarNode s when s.getTag().equals(Tag.NULL) -> "empty";
+      case ScalarNode s when s.getTag().equals(Tag.STR) -> "the string '" + s.getValue() + "'";
+      case ScalarNode s -> s.getValue();
+      default -> node.getNodeId().toString();
+    };
+  }
+
+  private static int line(Node node) {
+    return node.getStartMark() == null ? 0 : node.getStartMark().getLine() + 1;
+  }
+
+  private String where(int line, String path) {
+    return source + (line > 0 ? ":" + line : "") + (path.isEmpty() ? "" : " " + path);
+  }
+
+  private StatusException invalid(int line, String path, String problem) {
+    return Status.INVALID_ARGUMENT
+        .withDescription(where(line, path) + ": " + problem)
+        .asException();
+  }
+
+  private static List<String> sorted(Set<String> keys) {
+    return keys.stream().sorted().toList();
+  }
+
+  /** The allowed key within edit distance 2 of a misspelt one, or empty. */
+  private static String closest(String key, Set<String> allowed) {
+    String best = "";
+    int bestDistance = 3;
+    for (String a : sorted(allowed)) {
+      int d = distance(key.toLowerCase(java.util.Locale.ROOT), a);
+      if (d < bestDistance) {
+        best = a;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  private static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+}

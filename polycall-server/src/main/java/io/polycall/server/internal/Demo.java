@@ -1,0 +1,298 @@
+package io.polycall.server.internal;
+
+import io.polycall.FunctionInfo;
+import io.polycall.Status;
+import io.polycall.StatusException;
+import io.polycall.Value;
+import io.polycall.core.FunctionHandle;
+import io.polycall.core.PolyCall;
+import io.polycall.core.PolyNamespace;
+import io.polycall.ffi.NativeBridge;
+import io.polycall.ffi.NativeLibrary;
+import io.polycall.server.JsonValues;
+import io.polycall.server.examples.MathFunctions;
+import io.polycall.server.examples.StatsFunctions;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntBinaryOperator;
+import java.util.function.LongSupplier;
+import java.util.zip.CRC32;
+
+/**
+ * The tour {@code polycall demo} prints. Self-contained: it builds its own node, so it shows the
+ * same thing whatever config is around. Sections whose library is missing say so and go on.
+ *
+ * <p>Not thread-safe; one run at a time.
+ */
+public final class Demo {
+  /** Frames to show of an error's stack: enough to see each language, not the JVM's plumbing. */
+  private static final int FRAMES = 8;
+
+  private final PrintWriter out;
+  private int section;
+
+  public Demo(PrintWriter out) {
+    this.out = out;
+  }
+
+  /** The typed view of the math functions, for calls through a generated proxy. */
+  @PolyNamespace("math")
+  public interface MathApi {
+    long add(long a, long b);
+
+    long divide(long a, long b);
+  }
+
+  public void run() {
+    try (PolyCall pc = PolyCall.create()) {
+      NativeBridge natives = pc.addBridge(NativeBridge.create(pc.registry()));
+      registerJava(pc);
+      discover(pc);
+      boolean testlib = registerNative(natives);
+      callAcrossBridges(pc, testlib);
+      callback(pc, natives);
+      errors(pc, testlib);
+      latency(pc, testlib);
+    }
+    out.println();
+    out.println("Done. Try: bin/polycall functions, bin/polycall call math.add 1 2");
+    out.flush();
+  }
+
+  private void registerJava(PolyCall pc) {
+    heading("Register Java functions");
+    List<FunctionInfo> math = pc.jvm().register(new MathFunctions());
+    List<FunctionInfo> stats = pc.jvm().register(StatsFunctions.class);
+    pc.jvm()
+        .register(
+            "demo.shout(text: string) -> string",
+            (java.util.function.UnaryOperator<String>) s -> s.toUpperCase(Locale.ROOT) + "!");
+    step("@PolyFunction instance methods of MathFunctions: " + names(math));
+    step("@PolyFunction static methods of StatsFunctions:  " + names(stats));
+    step("a lambda with a declared signature:             demo.shout(text: string) -> string");
+  }
+
+  private void discover(PolyCall pc) {
+    heading("Discover them");
+    step("functions 'math.*':");
+    for (FunctionInfo f : pc.functions("math.*")) {
+      out.printf(
+          "      %-14s %-4s %-40s %s%n",
+          f.qualifiedName(),
+          f.bridge(),
+          f.signature().shape(),
+          String.join(",", f.tags().stream().sorted().toList()));
+    }
+    FunctionInfo add = pc.describe("stats.summary");
+    step("describe stats.summary:");
+    out.println("      signature " + add.signature());
+    out.println("      doc       " + add.doc());
+  }
+
+  private boolean registerNative(NativeBridge natives) {
+    heading("Bind C functions (native bridge, java.lang.foreign)");
+    NativeLibrary libm = natives.load("m");
+    libm.register("libm.cos(x: f64) -> f64 [critical, pure]");
+    libm.register("libm.pow(x: f64, y: f64) -> f64 [critical, pure]");
+    step("libm (" + libm.loadedAs() + "): libm.cos, libm.pow");
+    NativeLibrary zlib = natives.load("z");
+    zlib.register("zlib.crc32(crc: u64, data: bytes, len: u32 = len(data)) -> u64 [critical]");
+    step("zlib (" + zlib.loadedAs() + "): zlib.crc32, its length computed from the bytes");
+    Path testlib = testLibrary();
+    if (!Files.isRegularFile(testlib)) {
+      step("the project's C library is not built (" + testlib + "): run 'make native-testlib'");
+      return false;
+    }
+    NativeLibrary t = natives.load(testlib.toString());
+    t.register("ctest.add_i32(a: i32, b: i32) -> i32 [critical, pure]");
+    t.register("ctest.sum_f64(xs: ndarray<f64>, n: u64 = len(xs)) -> f64 [pure]");
+    t.register("ctest.greeting() -> string [symbol=pc_greeting]");
+    t.register(
+        "ctest.checked_div(a: i64, b: i64, quotient: out i64) -> i32"
+            + " [error=nonzero, errno, message=pc_last_error]");
+    step("libpolycalltest.so: ctest.add_i32, ctest.sum_f64, ctest.greeting, ctest.checked_div");
+    return true;
+  }
+
+  private void callAcrossBridges(PolyCall pc, boolean testlib) {
+    heading("Call them by name, whatever runs them");
+    show(pc, "math.add", Value.i64(1), Value.i64(2));
+    show(pc, "stats.mean", list(1, 2, 3, 4));
+    show(pc, "stats.summary", list(3, 1, 4, 1, 5));
+    show(pc, "demo.shout", Value.str("polycall"));
+    show(pc, "libm.cos", Value.f64(0));
+    show(pc, "libm.pow", Value.f64(2), Value.f64(10));
+    byte[] data = "hello, polycall".getBytes(StandardCharsets.UTF_8);
+    Value crc = show(pc, "zlib.crc32", Value.i64(0), Value.bytes(data));
+    CRC32 expected = new CRC32();
+    expected.update(data);
+    step(
+        "  java.util.zip.CRC32 agrees: "
+            + (crc instanceof Value.Int i && i.value() == expected.getValue()));
+    if (testlib) {
+      show(pc, "ctest.add_i32", Value.i32(40), Value.i32(2));
+      show(pc, "ctest.sum_f64", list(0.5, 1.5, 2));
+      show(pc, "ctest.greeting");
+    }
+    MathApi api = pc.bind(MathApi.class);
+    step("through a typed proxy: api.add(20, 22) = " + api.add(20, 22));
+  }
+
+  private void callback(PolyCall pc, NativeBridge natives) {
+    heading("A callback from C into Java: libc qsort with a Java comparator");
+    natives
+        .load("c")
+        .register(
+            "libc.qsort(base: inout ndarray<i32>, n: u64 = len(base),"
+                + " size: u64 = itemsize(base), cmp: fn(*i32, *i32) -> i32)");
+    AtomicInteger comparisons = new AtomicInteger();
+    Value.Fn cmp =
+        pc.callback(
+            "(a: i32, b: i32) -> i32",
+            (IntBinaryOperator)
+                (a, b) -> {
+                  comparisons.incrementAndGet();
+                  return Integer.compare(a, b);
+                });
+    int[] numbers = {42, -7, 19, 3, 88, 0, -15, 3};
+    Value.NdArray xs = Value.NdArray.copyOf(numbers);
+    step("before: " + Arrays.toString(numbers));
+    pc.call("libc.qsort", xs, cmp);
+    step("after:  " + Arrays.toString((int[]) xs.toJava()));
+    step("qsort called the Java comparator " + comparisons.get() + " times, sorting in place");
+    pc.release(cmp);
+  }
+
+  private void errors(PolyCall pc, boolean testlib) {
+    heading("Errors: one Status, with the stack across languages");
+    MathApi api = pc.bind(MathApi.class);
+    step("a Java function that throws, called through the proxy: api.divide(1, 0)");
+    try {
+      api.divide(1, 0);
+    } catch (RuntimeException e) {
+      // The proxy's no-interceptor fast path lets the Java exception through as it is, where the
+      // by-name path wraps it in a StatusException; fromThrowable gives the same Status for both.
+      stack(Status.fromThrowable(e));
+    }
+    step("a Java comparator that throws inside C's qsort:");
+    Value.Fn bad =
+        pc.callback(
+            "(a: i32, b: i32) -> i32",
+            (IntBinaryOperator)
+                (a, b) -> {
+                  throw new IllegalStateException("comparator refuses " + a + " and " + b);
+                });
+    try {
+      pc.call("libc.qsort", Value.NdArray.copyOf(new int[] {2, 1}), bad);
+    } catch (StatusException e) {
+      stack(e.status());
+    } finally {
+      pc.release(bad);
+    }
+    if (testlib) {
+      step("a C function that reports an error (return code, errno, message): checked_div(1, 0)");
+      try {
+        pc.call("ctest.checked_div", Value.i64(1), Value.i64(0));
+      } catch (StatusException e) {
+        stack(e.status());
+      }
+    }
+    step("an unknown name: call('math.ad', 1, 2)");
+    try {
+      pc.call("math.ad", Value.i64(1), Value.i64(2));
+    } catch (StatusException e) {
+      stack(e.status());
+    }
+    step("an argument of the wrong type: call('math.add', 1, \"two\")");
+    try {
+      pc.call("math.add", Value.i64(1), Value.str("two"));
+    } catch (StatusException e) {
+      stack(e.status());
+    }
+  }
+
+  private void latency(PolyCall pc, boolean testlib) {
+    heading("Latency per bridge (median of 25 x 400 calls, in-process; noisy machines vary)");
+    FunctionHandle add = pc.handle("math.add");
+    Value one = Value.i64(1);
+    Value two = Value.i64(2);
+    MathApi api = pc.bind(MathApi.class);
+    FunctionHandle cos = pc.handle("libm.cos");
+    Value zero = Value.f64(0.0);
+    line("jvm (handle)", () -> ((Value.Int) add.call(one, two)).value());
+    line("jvm (typed proxy)", () -> api.add(1, 2));
+    line("native (libm cos)", () -> (long) ((Value.Float) cos.call(zero)).value());
+    if (testlib) {
+      FunctionHandle addC = pc.handle("ctest.add_i32");
+      Value a = Value.i32(1);
+      Value b = Value.i32(2);
+      line("native (ctest add_i32)", () -> ((Value.Int) addC.call(a, b)).value());
+    }
+  }
+
+  /** Prints the median time per call of a few thousand calls, after a warm-up. */
+  private void line(String label, LongSupplier call) {
+    int batch = 400;
+    long sink = 0;
+    for (int i = 0; i < 20_000; i++) {
+      sink += call.getAsLong();
+    }
+    double[] perCall = new double[25];
+    for (int s = 0; s < perCall.length; s++) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < batch; i++) {
+        sink += call.getAsLong();
+      }
+      perCall[s] = (System.nanoTime() - t0) / (double) batch;
+    }
+    Arrays.sort(perCall);
+    double medianNanos = perCall[perCall.length / 2];
+    // The sink keeps the JIT from removing the calls; printing it would only add noise.
+    out.printf(
+        Locale.ROOT, "  %s: %.2f us/call%s%n", label, medianNanos / 1000.0, sink == 42 ? " " : "");
+  }
+
+  private Value show(PolyCall pc, String name, Value... args) {
+    Value r = pc.call(name, args);
+    String shown =
+        Arrays.stream(args).map(JsonValues::toJsonText).reduce((x, y) -> x + ", " + y).orElse("");
+    String bridge = pc.describe(name).bridge();
+    step(
+        String.format(
+            "%-8s %s(%s) = %s", "[" + bridge + "]", name, shown, JsonValues.toJsonText(r)));
+    return r;
+  }
+
+  private void stack(Status s) {
+    out.println("      " + StackFormat.format(s, "          ", FRAMES));
+  }
+
+  private void heading(String title) {
+    section++;
+    out.println();
+    out.println("== " + section + ". " + title + " ==");
+  }
+
+  private void step(String text) {
+    out.println("  " + text);
+  }
+
+  private static String names(List<FunctionInfo> fs) {
+    return String.join(", ", fs.stream().map(FunctionInfo::name).sorted().toList());
+  }
+
+  private static Value list(double... xs) {
+    return new Value.Seq(Arrays.stream(xs).mapToObj(x -> (Value) Value.f64(x)).toList());
+  }
+
+  private static Path testLibrary() {
+    String dir = System.getProperty("polycall.testlib.dir", "build/native");
+    return Path.of(dir, "libpolycalltest.so").toAbsolutePath();
+  }
+}
