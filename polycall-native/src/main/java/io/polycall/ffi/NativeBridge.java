@@ -56,12 +56,10 @@ public interface NativeBridge extends Bridge {
   NativeLibrary load(String nameOrPath);
 
   /**
-   * Unregisters every function this bridge registered and unloads its libraries. Idempotent; a
-   * function bound earlier fails with FAILED_PRECONDITION afterwards instead of calling into
-   * unloaded code.
-   *
-   * @throws io.polycall.StatusException FAILED_PRECONDITION if a library is still in use by a
-   *     running call (it stays loaded; close again once the call returned)
+   * Unregisters every function this bridge registered and unloads its libraries. Idempotent and
+   * non-blocking: new calls fail with FAILED_PRECONDITION at once, while a call still running in C
+   * (one abandoned at its deadline, say) keeps its library loaded until it returns, so code is
+   * never unloaded under a running call.
    */
   @Override
   void close();

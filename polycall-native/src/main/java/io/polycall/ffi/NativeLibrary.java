@@ -42,10 +42,8 @@ public interface NativeLibrary extends AutoCloseable {
   BoundFunction register(String declaration);
 
   /**
-   * Unloads the library. Idempotent. Functions bound from it fail with FAILED_PRECONDITION
-   * afterwards.
-   *
-   * @throws io.polycall.StatusException FAILED_PRECONDITION while a call into it is running
+   * Unloads the library: at once, or when the last call running in it returns. Idempotent and
+   * non-blocking. Functions bound from it fail with FAILED_PRECONDITION afterwards.
    */
   @Override
   void close();

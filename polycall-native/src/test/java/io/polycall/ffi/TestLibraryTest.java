@@ -14,6 +14,10 @@ import io.polycall.Value;
 import io.polycall.spi.BoundFunction;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -321,6 +325,41 @@ class TestLibraryTest {
             () -> add.invoker().invoke(new Value[] {Value.i32(1), Value.i32(2)}, null));
     assertEquals(Status.Code.FAILED_PRECONDITION, e.status().code());
     assertThrows(StatusException.class, () -> bridge.load("m"));
+  }
+
+  @Test
+  void closingDuringACallLetsItFinishAndUnloadsWhenItReturns() throws Exception {
+    NativeConformanceFunctions.register(bridge, NativeConformanceFunctions.testLibrary());
+    BoundFunction add = lib.bind("t.add(a: i32, b: i32) -> i32 [symbol=add_i32]");
+    CountDownLatch insideC = new CountDownLatch(1);
+    CountDownLatch closed = new CountDownLatch(1);
+    poly.registerJava(
+        "java.wait(x: i64) -> i64",
+        a -> {
+          insideC.countDown(); // C's apply() is on the stack below us now
+          try {
+            closed.await();
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+          return a[0];
+        });
+    try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
+      Future<Value> running =
+          pool.submit(() -> poly.call("cconf.apply", new Value.Fn("java.wait", null), 7L));
+      insideC.await();
+
+      bridge.close();
+      StatusException refused =
+          assertThrows(
+              StatusException.class,
+              () -> add.invoker().invoke(new Value[] {Value.i32(1), Value.i32(2)}, null));
+      closed.countDown();
+
+      assertEquals(Value.i64(7), running.get());
+      assertEquals(Status.Code.FAILED_PRECONDITION, refused.status().code());
+    }
+    assertThrows(StatusException.class, () -> lib.hasSymbol("add_i32"));
   }
 
   @Test

@@ -244,6 +244,21 @@ final class NativeFunction {
 
   Value invoke(Value[] args, CallContext context) throws Throwable {
     library.checkOpen();
+    try {
+      return call(args, context);
+    } catch (IllegalStateException e) {
+      // The library was unloaded between the check above and the downcall; FFM refused the
+      // call (the symbol's arena is closed), so nothing ran.
+      if (library.isUnloaded()) {
+        throw library.closed();
+      }
+      throw e;
+    } finally {
+      library.afterCall();
+    }
+  }
+
+  private Value call(Value[] args, CallContext context) throws Throwable {
     if (!needsArena) {
       Frame f = new Frame(null, context, slots.length);
       Object[] c = new Object[slots.length];

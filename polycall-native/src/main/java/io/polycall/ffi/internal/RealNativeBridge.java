@@ -2,7 +2,6 @@ package io.polycall.ffi.internal;
 
 import io.polycall.Registry;
 import io.polycall.Status;
-import io.polycall.StatusException;
 import io.polycall.ffi.NativeBridge;
 import io.polycall.ffi.NativeLibrary;
 import io.polycall.spi.BoundFunction;
@@ -59,17 +58,8 @@ public final class RealNativeBridge implements NativeBridge {
       }
       registered.clear();
     }
-    StatusException first = null;
-    for (var e : libraries.entrySet()) {
-      try {
-        e.getValue().close();
-        libraries.remove(e.getKey());
-      } catch (StatusException busy) {
-        first = first == null ? busy : first;
-      }
-    }
-    if (first != null) {
-      throw first;
+    for (RealNativeLibrary lib : libraries.values()) {
+      lib.close();
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.polycall.ffi.internal;
 
 import io.polycall.Status;
+import io.polycall.StatusException;
 import io.polycall.ffi.NativeLibrary;
 import io.polycall.spi.BoundFunction;
 import java.lang.foreign.Arena;
@@ -18,6 +19,7 @@ final class RealNativeLibrary implements NativeLibrary {
   private final Arena arena;
   private final SymbolLookup lookup;
   private final String loadedAs;
+  private volatile boolean closing;
 
   RealNativeLibrary(RealNativeBridge bridge, String name) {
     this.bridge = bridge;
@@ -78,26 +80,42 @@ final class RealNativeLibrary implements NativeLibrary {
   }
 
   void checkOpen() {
-    if (!arena.scope().isAlive()) {
-      throw Status.FAILED_PRECONDITION
-          .withDescription("native library " + describe() + " is closed")
-          .asException();
+    if (closing || !arena.scope().isAlive()) {
+      throw closed();
+    }
+  }
+
+  StatusException closed() {
+    return Status.FAILED_PRECONDITION
+        .withDescription("native library " + describe() + " is closed")
+        .asException();
+  }
+
+  /** Called after every call: the last call to return from a closing library unloads it. */
+  void afterCall() {
+    if (closing) {
+      tryUnload();
     }
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
+    closing = true;
+    tryUnload();
+  }
+
+  boolean isUnloaded() {
+    return !arena.scope().isAlive();
+  }
+
+  private synchronized void tryUnload() {
     if (!arena.scope().isAlive()) {
       return;
     }
     try {
       arena.close();
-    } catch (IllegalStateException e) {
-      throw Status.FAILED_PRECONDITION
-          .withDescription(
-              "native library " + describe() + " is in use by a running call; close it after")
-          .withCause(e)
-          .asException();
+    } catch (IllegalStateException busy) {
+      // A running call holds the arena; afterCall retries when it returns.
     }
   }
 
