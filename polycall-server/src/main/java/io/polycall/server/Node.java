@@ -157,9 +157,18 @@ public final class Node {
 
   private static void registerLibrary(
       PolyCall pc, NativeBridge bridge, NativeLibrarySpec spec, Path baseDir) {
+    String name;
+    try {
+      name = Substitution.apply(spec.library());
+    } catch (StatusException e) {
+      if (spec.optional()) {
+        LOG.log(Level.DEBUG, "skipping optional library {0}: {1}", spec.library(), e.status());
+        return;
+      }
+      throw located(spec.where(), e);
+    }
     NativeLibrary lib;
     try {
-      String name = Substitution.apply(spec.library(), spec.where() + ".library");
       lib = bridge.load(resolve(name, baseDir));
     } catch (StatusException e) {
       if (spec.optional()) {

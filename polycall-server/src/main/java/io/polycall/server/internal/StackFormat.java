@@ -40,8 +40,11 @@ public final class StackFormat {
     int hidden = 0;
     int shown = 0;
     int dropped = 0;
+    boolean callerTail = false;
     for (Status.StackFrame f : status.frames()) {
-      if (isPlumbing(f)) {
+      boolean java = f.language().equals("java");
+      callerTail = java && (callerTail || isPlumbing(f));
+      if (callerTail) {
         hidden++;
       } else if (shown < maxFrames) {
         sb.append('\n').append(indent).append("at ").append(f);
@@ -64,9 +67,6 @@ public final class StackFormat {
   }
 
   private static boolean isPlumbing(Status.StackFrame f) {
-    if (!f.language().equals("java")) {
-      return false;
-    }
     for (String p : PLUMBING) {
       if (f.function().startsWith(p)) {
         return true;

@@ -19,14 +19,14 @@ public final class Substitution {
   /**
    * The text with every variable replaced.
    *
-   * @param where names the config entry in the message
-   * @throws io.polycall.StatusException FAILED_PRECONDITION naming an unset variable
+   * @throws io.polycall.StatusException FAILED_PRECONDITION naming an unset variable and how to set
+   *     it; the caller adds where it was found
    */
-  public static String apply(String text, String where) {
-    return apply(text, where, Substitution::lookup);
+  public static String apply(String text) {
+    return apply(text, Substitution::lookup);
   }
 
-  static String apply(String text, String where, UnaryOperator<String> lookup) {
+  static String apply(String text, UnaryOperator<String> lookup) {
     Matcher m = VAR.matcher(text);
     StringBuilder out = new StringBuilder();
     while (m.find()) {
@@ -35,8 +35,7 @@ public final class Substitution {
       if (value == null) {
         throw Status.FAILED_PRECONDITION
             .withDescription(
-                where
-                    + ": ${"
+                "${"
                     + name
                     + "} is not set; pass -D"
                     + name
