@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
+import io.polycall.core.PolyCall;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -21,20 +22,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * something that must succeed.
  */
 class BadInputTest {
-  private FakePolyCall poly;
+  private PolyCall poly;
   private NativeBridge bridge;
   private NativeLibrary lib;
 
   @BeforeEach
   void setUp() {
-    poly = new FakePolyCall();
-    bridge = NativeBridge.create(poly);
+    poly = PolyCall.create();
+    bridge = poly.addBridge(NativeBridge.create(poly.registry()));
     lib = NativeConformanceFunctions.register(bridge, NativeConformanceFunctions.testLibrary());
   }
 
   @AfterEach
   void tearDown() {
-    bridge.close();
+    poly.close(); // closes the bridge too
   }
 
   @Test

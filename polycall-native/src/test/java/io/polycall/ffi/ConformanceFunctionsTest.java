@@ -8,8 +8,10 @@ import io.polycall.Signature;
 import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
+import io.polycall.core.PolyCall;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.function.LongUnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,19 +21,19 @@ import org.junit.jupiter.api.Test;
  * BridgeConformanceTest lands in polycall-testing (then NativeBridgeConformanceTest subclasses it).
  */
 class ConformanceFunctionsTest {
-  private FakePolyCall poly;
+  private PolyCall poly;
   private NativeBridge bridge;
 
   @BeforeEach
   void setUp() {
-    poly = new FakePolyCall();
-    bridge = NativeBridge.create(poly);
+    poly = PolyCall.create();
+    bridge = poly.addBridge(NativeBridge.create(poly.registry()));
     NativeConformanceFunctions.register(bridge, NativeConformanceFunctions.testLibrary());
   }
 
   @AfterEach
   void tearDown() {
-    bridge.close();
+    poly.close(); // closes the bridge too
   }
 
   @Test
@@ -90,7 +92,7 @@ class ConformanceFunctionsTest {
 
   @Test
   void applyCallsARegisteredFunctionBack() {
-    poly.registerJava("java.inc(x: i64) -> i64", a -> Value.i64(((Value.Int) a[0]).value() + 1));
+    poly.jvm().register("java.inc(x: i64) -> i64", (LongUnaryOperator) x -> x + 1);
     assertEquals(Value.i64(42), poly.call("cconf.apply", new Value.Fn("java.inc", null), 41L));
   }
 

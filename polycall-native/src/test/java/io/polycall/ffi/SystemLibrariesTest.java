@@ -11,10 +11,13 @@ import io.polycall.Signature;
 import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
+import io.polycall.core.PolyCall;
 import io.polycall.spi.BoundFunction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntBinaryOperator;
+import java.util.function.LongUnaryOperator;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,18 +25,18 @@ import org.junit.jupiter.api.Test;
 
 /** The bridge against the system's libc, libm and zlib. */
 class SystemLibrariesTest {
-  private FakePolyCall poly;
+  private PolyCall poly;
   private NativeBridge bridge;
 
   @BeforeEach
   void setUp() {
-    poly = new FakePolyCall();
-    bridge = NativeBridge.create(poly);
+    poly = PolyCall.create();
+    bridge = poly.addBridge(NativeBridge.create(poly.registry()));
   }
 
   @AfterEach
   void tearDown() {
-    bridge.close();
+    poly.close(); // closes the bridge too
   }
 
   @Test
@@ -73,13 +76,14 @@ class SystemLibrariesTest {
   @Test
   void qsortSortsInPlaceWithARegisteredJavaComparator() {
     AtomicInteger comparisons = new AtomicInteger();
-    poly.registerJava(
-        "java.compare_i32(a: i32, b: i32) -> i32",
-        args -> {
-          comparisons.incrementAndGet();
-          return Value.i32(
-              Long.compare(((Value.Int) args[0]).value(), ((Value.Int) args[1]).value()));
-        });
+    poly.jvm()
+        .register(
+            "java.compare_i32(a: i32, b: i32) -> i32",
+            (IntBinaryOperator)
+                (a, b) -> {
+                  comparisons.incrementAndGet();
+                  return Integer.compare(a, b);
+                });
     bridge.load("c").register(qsort());
     Value.NdArray xs = Value.NdArray.copyOf(new int[] {5, -3, 9, 0, 2, 2, -8});
 
@@ -102,12 +106,14 @@ class SystemLibrariesTest {
   @Test
   void aComparatorThatThrowsInsideQsortFailsTheCallWithoutCrashingTheJvm() {
     AtomicInteger calls = new AtomicInteger();
-    poly.registerJava(
-        "java.bad_compare(a: i32, b: i32) -> i32",
-        args -> {
-          calls.incrementAndGet();
-          throw new IllegalStateException("comparator exploded");
-        });
+    poly.jvm()
+        .register(
+            "java.bad_compare(a: i32, b: i32) -> i32",
+            (IntBinaryOperator)
+                (a, b) -> {
+                  calls.incrementAndGet();
+                  throw new IllegalStateException("comparator exploded");
+                });
     bridge.load("c").register(qsort());
     Value.NdArray xs = Value.NdArray.copyOf(new int[] {3, 1, 2, 7, 5, 4});
 
@@ -121,10 +127,8 @@ class SystemLibrariesTest {
     // The first failure stops further callbacks: qsort gets 0 ("equal") without calling Java.
     assertEquals(1, calls.get());
     // ... and the bridge keeps working.
-    poly.registerJava(
-        "java.compare_i32(a: i32, b: i32) -> i32",
-        args ->
-            Value.i32(Long.compare(((Value.Int) args[0]).value(), ((Value.Int) args[1]).value())));
+    poly.jvm()
+        .register("java.compare_i32(a: i32, b: i32) -> i32", (IntBinaryOperator) Integer::compare);
     poly.call("libc.qsort", xs, new Value.Fn("java.compare_i32", null));
     assertArrayEquals(new int[] {1, 2, 3, 4, 5, 7}, (int[]) xs.toJava());
   }
@@ -207,7 +211,7 @@ class SystemLibrariesTest {
 
   @Test
   void callOptionsAreAcceptedOnCallsWithCallbacks() {
-    poly.registerJava("java.twice(x: i64) -> i64", a -> Value.i64(((Value.Int) a[0]).value() * 2));
+    poly.jvm().register("java.twice(x: i64) -> i64", (LongUnaryOperator) x -> x * 2);
     NativeConformanceFunctions.register(bridge, NativeConformanceFunctions.testLibrary());
 
     Value r =

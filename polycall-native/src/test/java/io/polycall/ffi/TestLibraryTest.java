@@ -11,6 +11,7 @@ import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Type;
 import io.polycall.Value;
+import io.polycall.core.PolyCall;
 import io.polycall.spi.BoundFunction;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,6 +19,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.DoublePredicate;
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.LongBinaryOperator;
+import java.util.function.LongFunction;
+import java.util.function.LongUnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,20 +33,20 @@ class TestLibraryTest {
   private static final String POINT = "struct Point{x: f64, y: f64}";
   private static final String MIXED = "struct Mixed{a: i8, b: i64, c: f32}";
 
-  private FakePolyCall poly;
+  private PolyCall poly;
   private NativeBridge bridge;
   private NativeLibrary lib;
 
   @BeforeEach
   void setUp() {
-    poly = new FakePolyCall();
-    bridge = NativeBridge.create(poly);
+    poly = PolyCall.create();
+    bridge = poly.addBridge(NativeBridge.create(poly.registry()));
     lib = bridge.load(NativeConformanceFunctions.testLibrary().toString());
   }
 
   @AfterEach
   void tearDown() {
-    bridge.close();
+    poly.close(); // closes the bridge too
   }
 
   @Test
@@ -170,7 +176,7 @@ class TestLibraryTest {
 
   @Test
   void aCallbackTakesAndReturnsDoubles() {
-    poly.registerJava("java.square(x: f64) -> f64", a -> Value.f64(sq(a[0])));
+    poly.jvm().register("java.square(x: f64) -> f64", (DoubleUnaryOperator) x -> x * x);
     lib.register("t.apply_f64(f: fn(f64) -> f64, x: f64) -> f64 [symbol=pc_apply_f64]");
 
     assertEquals(Value.f64(6.25), poly.call("t.apply_f64", new Value.Fn("java.square", null), 2.5));
@@ -178,9 +184,7 @@ class TestLibraryTest {
 
   @Test
   void reduceCallsBackOncePerElement() {
-    poly.registerJava(
-        "java.add(a: i64, b: i64) -> i64",
-        a -> Value.i64(((Value.Int) a[0]).value() + ((Value.Int) a[1]).value()));
+    poly.jvm().register("java.add(a: i64, b: i64) -> i64", (LongBinaryOperator) Long::sum);
     lib.register(
         "t.reduce(xs: ndarray<i64>, n: u64 = len(xs), init: i64, f: fn(i64, i64) -> i64) -> i64"
             + " [symbol=pc_reduce]");
@@ -197,8 +201,7 @@ class TestLibraryTest {
 
   @Test
   void aCallbackReceivesPointedToValuesAndReturnsBool() {
-    poly.registerJava(
-        "java.big(x: f64) -> bool", a -> Value.bool(((Value.Float) a[0]).value() > 10));
+    poly.jvm().register("java.big(x: f64) -> bool", (DoublePredicate) x -> x > 10);
     lib.register(
         "t.count_if(xs: ndarray<f64>, n: u64 = len(xs), pred: fn(*f64) -> bool) -> i32"
             + " [symbol=pc_count_if]");
@@ -215,16 +218,18 @@ class TestLibraryTest {
   @Test
   void aCallbackCanCallAnotherNativeFunction() {
     NativeConformanceFunctions.register(bridge, NativeConformanceFunctions.testLibrary());
-    poly.registerJava(
-        "java.neg_via_c(x: i64) -> i64",
-        a -> poly.call("cconf.add_i64", a[0], Value.i64(-2 * ((Value.Int) a[0]).value())));
+    poly.jvm()
+        .register(
+            "java.neg_via_c(x: i64) -> i64",
+            (LongUnaryOperator) x -> ((Value.Int) poly.call("cconf.add_i64", x, -2 * x)).value());
 
     assertEquals(Value.i64(-7), poly.call("cconf.apply", new Value.Fn("java.neg_via_c", null), 7L));
   }
 
   @Test
   void aCallbackResultOfTheWrongTypeFailsTheCall() {
-    poly.registerJava("java.text(x: i64) -> string", a -> Value.str("nope"));
+    // Declared -> string, so the core hands back a string, which i64 cannot take.
+    poly.jvm().register("java.text(x: i64) -> string", (LongFunction<String>) x -> "nope");
     NativeConformanceFunctions.register(bridge, NativeConformanceFunctions.testLibrary());
 
     StatusException e =
@@ -318,7 +323,7 @@ class TestLibraryTest {
     bridge.close();
     bridge.close(); // idempotent
 
-    assertTrue(poly.lookup("t.add").isEmpty());
+    assertTrue(poly.registry().lookup("t.add").isEmpty());
     StatusException e =
         assertThrows(
             StatusException.class,
@@ -333,17 +338,19 @@ class TestLibraryTest {
     BoundFunction add = lib.bind("t.add(a: i32, b: i32) -> i32 [symbol=add_i32]");
     CountDownLatch insideC = new CountDownLatch(1);
     CountDownLatch closed = new CountDownLatch(1);
-    poly.registerJava(
-        "java.wait(x: i64) -> i64",
-        a -> {
-          insideC.countDown(); // C's apply() is on the stack below us now
-          try {
-            closed.await();
-          } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-          }
-          return a[0];
-        });
+    poly.jvm()
+        .register(
+            "java.wait(x: i64) -> i64",
+            (LongUnaryOperator)
+                x -> {
+                  insideC.countDown(); // C's apply() is on the stack below us now
+                  try {
+                    closed.await();
+                  } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                  }
+                  return x;
+                });
     try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
       Future<Value> running =
           pool.submit(() -> poly.call("cconf.apply", new Value.Fn("java.wait", null), 7L));
@@ -369,11 +376,6 @@ class TestLibraryTest {
     assertNull(
         lib.bind("t.div(a: i64, b: i64, q: out i64) -> i32 [symbol=checked_div, error=nonzero]")
             .direct());
-  }
-
-  private static double sq(Value v) {
-    double x = ((Value.Float) v).value();
-    return x * x;
   }
 
   private static Value struct(String name, Object... kv) {
