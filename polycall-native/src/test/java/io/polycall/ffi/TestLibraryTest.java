@@ -264,6 +264,22 @@ class TestLibraryTest {
   }
 
   @Test
+  void aCriticalFunctionReadsAHeapArrayInPlaceAndStillCapturesErrno() {
+    lib.register("t.sum(xs: ndarray<f64>, n: u64 = len(xs)) -> f64 [symbol=sum_f64, critical]");
+    lib.register(
+        "t.open(name: string) -> i32 [symbol=pc_open_thing, error=negative, errno, critical]");
+    Value.NdArray onHeap =
+        Value.NdArray.of(
+            Type.Scalar.F64,
+            new long[] {2},
+            java.lang.foreign.MemorySegment.ofArray(new double[] {1.5, 2}));
+
+    assertEquals(Value.f64(3.5), poly.call("t.sum", onHeap));
+    StatusException e = assertThrows(StatusException.class, () -> poly.call("t.open", "missing"));
+    assertEquals(Status.Code.NOT_FOUND, e.status().code());
+  }
+
+  @Test
   void stringsComeBackCopied() {
     lib.register("t.greeting() -> string [symbol=pc_greeting]");
     lib.register("t.maybe(give: bool) -> optional<string> [symbol=pc_maybe_null]");

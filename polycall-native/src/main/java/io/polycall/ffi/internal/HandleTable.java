@@ -65,10 +65,6 @@ final class HandleTable {
     freeList[freeCount++] = slot;
   }
 
-  synchronized int size() {
-    return used - freeCount;
-  }
-
   private int check(Value.Handle h, String kind) {
     if (!h.kind().equals(kind)) {
       throw Status.INVALID_ARGUMENT
