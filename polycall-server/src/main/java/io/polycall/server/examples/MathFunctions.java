@@ -19,6 +19,13 @@ public final class MathFunctions {
     return Math.addExact(a, b);
   }
 
+  @PolyFunction(
+      tags = "pure",
+      doc = "x squared; as a fn(i64) -> i64 it can be passed to C, e.g. to ctest.apply.")
+  public long square(long x) {
+    return Math.multiplyExact(x, x);
+  }
+
   @PolyFunction(tags = "pure", doc = "Multiplies two numbers.")
   public double mul(double a, double b) {
     return a * b;

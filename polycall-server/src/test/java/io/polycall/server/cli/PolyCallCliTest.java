@@ -92,6 +92,20 @@ class PolyCallCliTest {
   }
 
   @Test
+  void negativeNumbersAreArgumentsNotOptions() {
+    Run r = run("call", "math.add", "-1", "-2");
+    assertEquals(0, r.exitCode(), r.err());
+    assertEquals("-3", r.out().strip());
+  }
+
+  @Test
+  void aStringForAFnParameterLetsCCallAJavaFunctionBack() {
+    Run r = run("call", "ctest.apply", "\"math.square\"", "12");
+    assertEquals(0, r.exitCode(), r.err());
+    assertEquals("144", r.out().strip());
+  }
+
+  @Test
   void callOfAnUnknownFunctionIsNotFoundWithASuggestionAndExitCode4() {
     Run r = run("call", "math.ad", "1", "2");
     assertEquals(ExitCodes.NOT_FOUND, r.exitCode());
