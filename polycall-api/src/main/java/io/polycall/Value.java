@@ -66,6 +66,14 @@ public sealed interface Value
     return new Int(v, Type.Scalar.I64);
   }
 
+  static Int u8(int v) {
+    return Int.of(v, Type.Scalar.U8);
+  }
+
+  static Int u16(int v) {
+    return Int.of(v, Type.Scalar.U16);
+  }
+
   static Int u32(long v) {
     return Int.of(v, Type.Scalar.U32);
   }

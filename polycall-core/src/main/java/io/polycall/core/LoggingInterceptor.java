@@ -42,7 +42,7 @@ public final class LoggingInterceptor implements CallInterceptor {
       return v;
     } catch (StatusException e) {
       log.log(
-          Level.WARNING,
+          levelOf(e.status().code()),
           "call {0} [{1}] failed in {2} us: {3}",
           call.function().qualifiedName(),
           call.function().bridge(),
@@ -50,6 +50,13 @@ public final class LoggingInterceptor implements CallInterceptor {
           e.status());
       throw e;
     }
+  }
+
+  private static Level levelOf(io.polycall.Status.Code code) {
+    return switch (code) {
+      case UNKNOWN, INTERNAL, UNAVAILABLE, DATA_LOSS, RESOURCE_EXHAUSTED -> Level.WARNING;
+      default -> Level.INFO;
+    };
   }
 
   private static String micros(long t0) {
