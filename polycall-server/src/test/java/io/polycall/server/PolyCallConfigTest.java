@@ -48,9 +48,9 @@ class PolyCallConfigTest {
     try (PolyCall pc = Node.start(c)) {
       assertEquals(Value.i64(3), pc.call("math.add", 1L, 2L));
       assertEquals(Value.f64(2.0), pc.call("stats.mean", new double[] {1, 2, 3}));
-      assertEquals(Value.f64(1.0), pc.call("libm.cos", 0.0));
+      assertEquals(Value.f64(1.0), pc.call("math.cos", 0.0));
       assertEquals(
-          "x raised to the power y, from the C math library.", pc.describe("libm.pow").doc());
+          "x raised to the power y, from the C math library.", pc.describe("math.pow").doc());
     }
   }
 

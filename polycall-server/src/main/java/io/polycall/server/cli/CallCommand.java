@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
       "Examples:",
       "  polycall call math.add 1 2",
       "  polycall call stats.mean '[1, 2, 3]'",
-      "  polycall call zlib.crc32 0 '\"hello\"'",
+      "  polycall call zlib.crc32 '\"hello\"'",
       "",
       "On failure: CODE: message and the cross-language stack on stderr; see 'polycall --help'"
           + " for exit codes."

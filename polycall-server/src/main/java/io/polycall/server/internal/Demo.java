@@ -53,8 +53,8 @@ public final class Demo {
     try (PolyCall pc = PolyCall.create()) {
       NativeBridge natives = pc.addBridge(NativeBridge.create(pc.registry()));
       registerJava(pc);
-      discover(pc);
       boolean testlib = registerNative(natives);
+      discover(pc);
       callAcrossBridges(pc, testlib);
       callback(pc, natives);
       errors(pc, testlib);
@@ -79,11 +79,11 @@ public final class Demo {
   }
 
   private void discover(PolyCall pc) {
-    heading("Discover them");
+    heading("Discover them: one namespace, two bridges");
     step("functions 'math.*':");
     for (FunctionInfo f : pc.functions("math.*")) {
       out.printf(
-          "      %-14s %-4s %-40s %s%n",
+          "      %-14s %-6s %-26s %s%n",
           f.qualifiedName(),
           f.bridge(),
           f.signature().shape(),
@@ -98,12 +98,15 @@ public final class Demo {
   private boolean registerNative(NativeBridge natives) {
     heading("Bind C functions (native bridge, java.lang.foreign)");
     NativeLibrary libm = natives.load("m");
-    libm.register("libm.cos(x: f64) -> f64 [critical, pure]");
-    libm.register("libm.pow(x: f64, y: f64) -> f64 [critical, pure]");
-    step("libm (" + libm.loadedAs() + "): libm.cos, libm.pow");
+    libm.register("math.cos(x: f64) -> f64 [critical, pure]");
+    libm.register("math.pow(x: f64, y: f64) -> f64 [critical, pure]");
+    step("libm (" + libm.loadedAs() + "): math.cos, math.pow");
     NativeLibrary zlib = natives.load("z");
-    zlib.register("zlib.crc32(crc: u64, data: bytes, len: u32 = len(data)) -> u64 [critical]");
-    step("zlib (" + zlib.loadedAs() + "): zlib.crc32, its length computed from the bytes");
+    zlib.register("zlib.crc32(crc: u64 = 0, data: bytes, len: u32 = len(data)) -> u64 [critical]");
+    step(
+        "zlib ("
+            + zlib.loadedAs()
+            + "): zlib.crc32, its start value and length supplied by the bridge");
     Path testlib = testLibrary();
     if (!Files.isRegularFile(testlib)) {
       step("the project's C library is not built (" + testlib + "): run 'make native-testlib'");
@@ -126,10 +129,10 @@ public final class Demo {
     show(pc, "stats.mean", list(1, 2, 3, 4));
     show(pc, "stats.summary", list(3, 1, 4, 1, 5));
     show(pc, "demo.shout", Value.str("polycall"));
-    show(pc, "libm.cos", Value.f64(0));
-    show(pc, "libm.pow", Value.f64(2), Value.f64(10));
+    show(pc, "math.cos", Value.f64(0));
+    show(pc, "math.pow", Value.f64(2), Value.f64(10));
     byte[] data = "hello, polycall".getBytes(StandardCharsets.UTF_8);
-    Value crc = show(pc, "zlib.crc32", Value.i64(0), Value.bytes(data));
+    Value crc = show(pc, "zlib.crc32", Value.bytes(data));
     CRC32 expected = new CRC32();
     expected.update(data);
     step(
@@ -223,7 +226,7 @@ public final class Demo {
     Value one = Value.i64(1);
     Value two = Value.i64(2);
     MathApi api = pc.bind(MathApi.class);
-    FunctionHandle cos = pc.handle("libm.cos");
+    FunctionHandle cos = pc.handle("math.cos");
     Value zero = Value.f64(0.0);
     line("jvm (handle)", () -> ((Value.Int) add.call(one, two)).value());
     line("jvm (typed proxy)", () -> api.add(1, 2));
