@@ -95,7 +95,13 @@ public final class CallEngine implements Caller {
             });
     worker.start();
     try {
-      return result.get(Math.max(0, options.remainingNanos()), TimeUnit.NANOSECONDS);
+      Value v = result.get(Math.max(0, options.remainingNanos()), TimeUnit.NANOSECONDS);
+      if (options.isExpired()) {
+        // As in gRPC, a result that arrives after the deadline is discarded: the function may
+        // have returned early precisely because it saw the deadline pass.
+        throw new TimeoutException();
+      }
+      return v;
     } catch (TimeoutException e) {
       ctx.cancel();
       worker.interrupt();
