@@ -106,6 +106,51 @@ class PolyCallTest {
     assertEquals("HI!", pc.call("text.shout", Value.str("hi")).toJava());
   }
 
+  public interface Divider {
+    @PolyFunction(name = "m.div")
+    long div(long a, long b);
+  }
+
+  @Test
+  void aProxyOnTheDirectPathThrowsStatusExceptionsLikeACallByName() {
+    pc.jvm().register("m.div(a: i64, b: i64) -> i64", (LongBinaryOperator) (a, b) -> a / b);
+    Divider d = pc.bind(Divider.class);
+    assertEquals(3, d.div(7, 2));
+    StatusException e = assertThrows(StatusException.class, () -> d.div(1, 0));
+    assertEquals(Status.Code.UNKNOWN, e.status().code());
+    assertTrue(e.status().description().contains("ArithmeticException"), e.status().description());
+    assertTrue(e.status().frames().stream().anyMatch(f -> f.function().equals("m.div@1 [jvm]")));
+    assertEquals(3, d.div(9, 3));
+  }
+
+  @Test
+  void aNestedFailureShowsEachFunctionOnceInTheStack() {
+    pc.jvm().register(TextFunctions.class);
+    pc.jvm()
+        .register(
+            new Object() {
+              @PolyFunction(name = "outer.wrap")
+              public String wrap(CallContext ctx, String s) {
+                return ctx.caller()
+                    .call("text.explode", List.of(Value.str(s)), CallOptions.DEFAULT)
+                    .toString();
+              }
+            });
+    StatusException e =
+        assertThrows(StatusException.class, () -> pc.call("outer.wrap", Value.str("x")));
+    List<String> polycallFrames =
+        e.status().frames().stream()
+            .filter(f -> f.language().equals("polycall"))
+            .map(Status.StackFrame::function)
+            .toList();
+    assertEquals(List.of("text.explode@1 [jvm]", "outer.wrap@1 [jvm]"), polycallFrames);
+    assertTrue(e.status().frames().getFirst().function().endsWith("TextFunctions.explode"));
+    assertTrue(
+        e.status().frames().stream()
+            .noneMatch(f -> f.function().startsWith("io.polycall.core.internal")),
+        e.status().frames().toString());
+  }
+
   @Test
   void aStatusThrownByAFunctionKeepsItsCode() {
     pc.jvm()

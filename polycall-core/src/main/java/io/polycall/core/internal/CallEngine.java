@@ -203,8 +203,12 @@ public final class CallEngine implements Caller {
     return t instanceof StatusException se ? se : Status.fromThrowable(t).asException();
   }
 
-  /** The function's failure, with a frame saying which function and bridge it came through. */
-  private static StatusException asStatusException(Throwable t, FunctionInfo info) {
+  /**
+   * The function's failure as a status: its Java frames cut where PolyCall's own call path begins
+   * (so a nested call does not repeat its caller's stack), then a frame naming the function and its
+   * bridge. Used by the engine and by proxies on their direct path.
+   */
+  public static StatusException failureOf(Throwable t, FunctionInfo info) {
     if (t instanceof StackOverflowError || t instanceof OutOfMemoryError) {
       return Status.RESOURCE_EXHAUSTED
           .withDescription(
@@ -215,12 +219,34 @@ public final class CallEngine implements Caller {
           .asException();
     }
     Status s = Status.fromThrowable(t);
+    boolean fresh = !(t instanceof StatusException se) || se.status().frames().isEmpty();
+    if (fresh) {
+      Throwable origin = t instanceof StatusException ? t : (s.cause() != null ? s.cause() : t);
+      s = s.withFrames(userFrames(origin));
+    }
     return s.withOuterFrames(
             List.of(
                 new Status.StackFrame(
                     "polycall", info.qualifiedName() + " [" + info.bridge() + "]", "", 0)))
         .asException();
   }
+
+  private static StatusException asStatusException(Throwable t, FunctionInfo info) {
+    return failureOf(t, info);
+  }
+
+  /** A throwable's Java frames up to, not including, the first frame of PolyCall's core. */
+  private static List<Status.StackFrame> userFrames(Throwable t) {
+    List<Status.StackFrame> all = Status.javaFrames(t);
+    for (int i = 0; i < all.size(); i++) {
+      if (all.get(i).function().startsWith(INTERNAL_PACKAGE)) {
+        return all.subList(0, i);
+      }
+    }
+    return all;
+  }
+
+  private static final String INTERNAL_PACKAGE = CallEngine.class.getPackageName() + ".";
 
   /** One call's trip through the interceptors; not shared between threads. */
   private final class RealChain implements CallInterceptor.Chain {

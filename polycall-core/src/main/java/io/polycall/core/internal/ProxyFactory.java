@@ -50,6 +50,7 @@ import java.util.function.Function;
 public final class ProxyFactory {
   private static final AtomicLong COUNTER = new AtomicLong();
   private static final MethodHandle GENERIC;
+  private static final MethodHandle RETHROW;
 
   static {
     try {
@@ -59,6 +60,12 @@ public final class ProxyFactory {
                   ProxyFactory.class,
                   "invokeGeneric",
                   MethodType.methodType(Object.class, Site.class, Object[].class));
+      RETHROW =
+          MethodHandles.lookup()
+              .findStatic(
+                  ProxyFactory.class,
+                  "rethrow",
+                  MethodType.methodType(Object.class, FunctionInfo.class, Throwable.class));
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -112,7 +119,12 @@ public final class ProxyFactory {
       if (!JavaTypes.canonical(want.returnType()).equals(r)) {
         return generic;
       }
-      return f.direct();
+      // Failures leave the proxy as StatusExceptions, exactly as on the generic path; the
+      // handler costs nothing until something is thrown.
+      MethodHandle handler =
+          MethodHandles.dropArguments(RETHROW.bindTo(f.info()), 1, want.parameterArray())
+              .asType(want.insertParameterTypes(0, Throwable.class));
+      return MethodHandles.catchException(f.direct(), Throwable.class, handler);
     }
 
     private static boolean allPrimitive(MethodType mt) {
@@ -123,6 +135,10 @@ public final class ProxyFactory {
       }
       return mt.returnType().isPrimitive();
     }
+  }
+
+  private static Object rethrow(FunctionInfo info, Throwable t) {
+    throw CallEngine.failureOf(t, info);
   }
 
   /** The boxed path: any function, any bridge, through the interceptor chain. */
