@@ -28,8 +28,11 @@ import org.openjdk.jmh.annotations.TearDown;
  *
  * <ul>
  *   <li>{@code rawFfm}: a constant FFM downcall handle, no options (the issue's peer)
- *   <li>{@code rawFfmCritical}: the same with {@code Linker.Option.critical(false)}
- *   <li>{@code polycallProxy}: a typed proxy bound to {@code math.cos} (target: at most 3x rawFfm)
+ *   <li>{@code rawFfmCritical}, {@code rawFfmCriticalHeap}: the same with {@code
+ *       Linker.Option.critical(false)} and {@code critical(true)}, the option PolyCall links {@code
+ *       [critical]} functions with
+ *   <li>{@code polycallProxy}: a typed proxy bound to {@code math.cos} of a resident libm (target:
+ *       at most 3x rawFfm)
  *   <li>{@code polycallDynamic}: {@code pc.call("math.cos", Value)}
  *   <li>{@code jnaDirect}, {@code jnaInterface}: JNA's direct mapping and interface mapping
  *       (target: PolyCall at least 5x faster)
@@ -43,6 +46,7 @@ public class NativeCallBench {
 
   static final MethodHandle RAW;
   static final MethodHandle RAW_CRITICAL;
+  static final MethodHandle RAW_CRITICAL_HEAP;
 
   static {
     Linker linker = Linker.nativeLinker();
@@ -51,6 +55,8 @@ public class NativeCallBench {
     RAW = linker.downcallHandle(libm.findOrThrow("cos"), dd);
     RAW_CRITICAL =
         linker.downcallHandle(libm.findOrThrow("cos"), dd, Linker.Option.critical(false));
+    RAW_CRITICAL_HEAP =
+        linker.downcallHandle(libm.findOrThrow("cos"), dd, Linker.Option.critical(true));
   }
 
   @PolyNamespace("math")
@@ -74,6 +80,7 @@ public class NativeCallBench {
 
   PolyCall pc;
   MathOps ops;
+
   JnaLibM jna;
   double x = 0.5;
   Value vx = Value.f64(0.5);
@@ -82,8 +89,14 @@ public class NativeCallBench {
   public void setUp() {
     pc = PolyCall.create();
     NativeBridge bridge = pc.addBridge(NativeBridge.create(pc.registry()));
-    bridge.load("m").register("math.cos(x: f64) -> f64 [critical, pure]");
+    bridge.loadResident("m").register("math.cos(x: f64) -> f64 [critical, pure]");
     ops = pc.bind(MathOps.class);
+    pc.jvm()
+        .registerHandle(
+            io.polycall.FunctionInfo.of(
+                io.polycall.Signature.parse("raw.cos(x: f64) -> f64"), "jvm"),
+            RAW_CRITICAL);
+    rawOps = pc.bind(RawOps.class);
     jna = Native.load(LIBM, JnaLibM.class);
     JnaDirect.cos(0);
   }
@@ -101,6 +114,11 @@ public class NativeCallBench {
   @Benchmark
   public double rawFfmCritical() throws Throwable {
     return (double) RAW_CRITICAL.invokeExact(x);
+  }
+
+  @Benchmark
+  public double rawFfmCriticalHeap() throws Throwable {
+    return (double) RAW_CRITICAL_HEAP.invokeExact(x);
   }
 
   @Benchmark

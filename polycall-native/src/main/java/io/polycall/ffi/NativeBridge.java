@@ -56,6 +56,19 @@ public interface NativeBridge extends Bridge {
   NativeLibrary load(String nameOrPath);
 
   /**
+   * Loads a shared library that stays loaded for the life of the process, as {@code
+   * System.loadLibrary} does. Its downcalls skip the per-call check that keeps an unloadable
+   * library alive during a call (an atomic acquire and release, about 10 ns), which matters for
+   * short functions such as libm's. {@link NativeLibrary#close} then stops new calls but does not
+   * unload. Use it for system libraries (libc, libm, libz) and hot paths; use {@link #load} for
+   * libraries that must be unloadable.
+   *
+   * @throws io.polycall.StatusException as {@link #load}; FAILED_PRECONDITION if the same name was
+   *     already loaded with {@link #load}
+   */
+  NativeLibrary loadResident(String nameOrPath);
+
+  /**
    * Unregisters every function this bridge registered and unloads its libraries. Idempotent and
    * non-blocking: new calls fail with FAILED_PRECONDITION at once, while a call still running in C
    * (one abandoned at its deadline, say) keeps its library loaded until it returns, so code is

@@ -52,6 +52,25 @@ class SystemLibrariesTest {
   }
 
   @Test
+  void aResidentLibraryServesCallsAndClosingItStopsNewOnes() {
+    NativeLibrary libm = bridge.loadResident("m");
+    libm.register("math.sin(x: f64) -> f64 [critical]");
+    assertEquals(Value.f64(0.0), poly.call("math.sin", 0.0));
+    libm.close();
+    StatusException e = assertThrows(StatusException.class, () -> poly.call("math.sin", 0.0));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.status().code());
+    assertTrue(e.status().description().contains("is closed"), e.status().description());
+  }
+
+  @Test
+  void aLibraryAlreadyLoadedUnloadableCannotBecomeResident() {
+    bridge.load("z");
+    StatusException e = assertThrows(StatusException.class, () -> bridge.loadResident("z"));
+    assertEquals(Status.Code.FAILED_PRECONDITION, e.status().code());
+    assertNotNull(bridge.loadResident("c"));
+  }
+
+  @Test
   void powTakesTwoDoubles() {
     bridge.load("m").register("math.pow(x: f64, y: f64) -> f64");
 

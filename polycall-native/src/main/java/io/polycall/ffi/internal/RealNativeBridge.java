@@ -28,7 +28,24 @@ public final class RealNativeBridge implements NativeBridge {
     checkOpen();
     Objects.requireNonNull(nameOrPath, "nameOrPath");
     // computeIfAbsent does not cache a failure: a library installed later loads on retry.
-    return libraries.computeIfAbsent(nameOrPath, n -> new RealNativeLibrary(this, n));
+    return libraries.computeIfAbsent(nameOrPath, n -> new RealNativeLibrary(this, n, false));
+  }
+
+  @Override
+  public NativeLibrary loadResident(String nameOrPath) {
+    checkOpen();
+    Objects.requireNonNull(nameOrPath, "nameOrPath");
+    RealNativeLibrary lib =
+        libraries.computeIfAbsent(nameOrPath, n -> new RealNativeLibrary(this, n, true));
+    if (!lib.isResident()) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription(
+              "native library '"
+                  + nameOrPath
+                  + "' is already loaded as unloadable; load it resident before any other use")
+          .asException();
+    }
+    return lib;
   }
 
   HandleTable handles() {
