@@ -91,12 +91,6 @@ public class NativeCallBench {
     NativeBridge bridge = pc.addBridge(NativeBridge.create(pc.registry()));
     bridge.loadResident("m").register("math.cos(x: f64) -> f64 [critical, pure]");
     ops = pc.bind(MathOps.class);
-    pc.jvm()
-        .registerHandle(
-            io.polycall.FunctionInfo.of(
-                io.polycall.Signature.parse("raw.cos(x: f64) -> f64"), "jvm"),
-            RAW_CRITICAL);
-    rawOps = pc.bind(RawOps.class);
     jna = Native.load(LIBM, JnaLibM.class);
     JnaDirect.cos(0);
   }
