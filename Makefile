@@ -10,6 +10,8 @@ NATIVE_OUT  := $(BUILD)/native
 WRAPPER     := .mvn/wrapper/maven-wrapper.properties
 MAVEN_VER   := 3.9.11
 # One fork, short iterations: enough for ratios against a peer measured in the same run.
+# Each SDK has its own Makefile whose `test` target installs what it needs and runs its suite.
+SDKS        := python node go
 BENCH_ARGS  ?= -f 1 -wi 3 -w 1s -i 5 -r 1s
 
 # The JDK 25 that every Java step uses; tools/find-jdk prints it or explains what is missing.
@@ -51,8 +53,13 @@ build: tools ## Compile and package every module (no tests)
 	$(MVN) -q install -DskipTests
 
 .PHONY: test
-test: tools ## Run every test (Java now; Python, Node and Go as their SDKs land)
+test: tools ## Run every test: Java (Maven), then each SDK's own suite (Python, Node, Go)
 	$(MVN) install
+	@for sdk in $(SDKS); do \
+	  if [ -f sdks/$$sdk/Makefile ]; then \
+	    echo "== sdks/$$sdk ==" && $(MAKE) --no-print-directory -C sdks/$$sdk test || exit 1; \
+	  fi; \
+	done
 	@echo "make test: all suites passed"
 
 .PHONY: demo
