@@ -76,6 +76,16 @@ bench: build ## Run the JMH benchmarks; JSON lands in build/bench/
 	"$(JAVA_HOME_25)/bin/java" -cp polycall-benchmarks/target/polycall-benchmarks.jar \
 	  io.polycall.bench.Report $(BUILD)/bench/jmh.json | tee $(BUILD)/bench/summary.txt
 
+.PHONY: bench-xlang
+bench-xlang: build ## Cross-language harness: Java -> Python through PolyCall and its peers
+	@mkdir -p $(BUILD)/bench
+	@test -x $(BUILD)/bench/venv/bin/python || python3 -m venv $(BUILD)/bench/venv
+	@$(BUILD)/bench/venv/bin/pip install -q py4j==0.10.9.9
+	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED \
+	  -Dout=$(BUILD)/bench/xlang.txt \
+	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.CrossLangHarness \
+	  $(BUILD)/bench/venv/bin/python polycall-benchmarks/src/main/python
+
 .PHONY: format
 format: $(WRAPPER) ## Format the Java sources
 	$(MVN) -q spotless:apply
