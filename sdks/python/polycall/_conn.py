@@ -1,0 +1,495 @@
+"""One protocol connection (after the handshake), shared by the worker and the clients.
+
+A `Connection` lives on one asyncio event loop: every read and write happens on that loop,
+so frames never interleave. It multiplexes calls in both directions by call id, answers Ping
+at once from the read loop (even while functions run), serves incoming Calls when it hosts
+functions (sync ones on a thread pool, async ones as tasks), honours Cancel and
+timeout_nanos, and drains on GoAway. Methods other than `call`/`run`/`goaway` must be called
+on the loop; other threads go through `asyncio.run_coroutine_threadsafe`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__
+from ._context import CallContext, _current
+from ._proto import polycall_pb2 as pb
+from .codec import (
+    MAX_DEPTH,
+    MAX_FRAME_BYTES,
+    ProtocolError,
+    check_length,
+    decode,
+    encode,
+    frame_bytes,
+    parse_frame,
+)
+from .errors import (
+    Code,
+    PolyCallError,
+    Unauthenticated,
+    Unavailable,
+    error_for,
+    status_of_exception,
+)
+from .functions import Function
+from .types import Scalar
+
+log = logging.getLogger("polycall")
+
+PROTOCOL_VERSIONS = (1,)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_frame_bytes: int = MAX_FRAME_BYTES
+    max_depth: int = MAX_DEPTH
+    max_in_flight: int = 0
+
+    @staticmethod
+    def of(pl: pb.Limits) -> Limits:
+        # proto3 cannot tell "absent" from 0: 0 means the default.
+        return Limits(
+            pl.max_frame_bytes or MAX_FRAME_BYTES,
+            pl.max_depth or MAX_DEPTH,
+            pl.max_in_flight,
+        )
+
+
+async def read_frame(reader: asyncio.StreamReader, max_frame_bytes: int) -> pb.Frame | None:
+    """The next frame, None at a clean end of stream; ProtocolError on an invalid one."""
+    try:
+        head = await reader.readexactly(4)
+    except asyncio.IncompleteReadError as e:
+        if e.partial:
+            raise ProtocolError("stream ended inside a frame length") from None
+        return None
+    length = int.from_bytes(head, "big")
+    check_length(length, max_frame_bytes)
+    try:
+        body = await reader.readexactly(length)
+    except asyncio.IncompleteReadError:
+        raise ProtocolError(f"stream ended inside a frame of {length} bytes") from None
+    return parse_frame(body)
+
+
+def proof_of(secret: bytes, nonce: bytes, worker_id: str) -> bytes:
+    """HMAC-SHA256(secret, nonce || UTF-8(worker_id)), as WIRE.md "Handshake" defines it."""
+    return hmac.new(secret, nonce + worker_id.encode("utf-8"), hashlib.sha256).digest()
+
+
+async def handshake(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    role: int,
+    worker_id: str = "",
+    secret: bytes = b"",
+) -> pb.Welcome:
+    """Challenge -> Hello -> Welcome. Raises Unauthenticated (GoAway) or Unavailable."""
+    first = await read_frame(reader, MAX_FRAME_BYTES)
+    if first is None:
+        raise Unavailable("the hub closed the connection before its Challenge")
+    if first.WhichOneof("body") != "challenge":
+        raise ProtocolError(f"expected Challenge, got {first.WhichOneof('body')}")
+    common = set(PROTOCOL_VERSIONS) & set(first.challenge.versions)
+    if not common:
+        writer.close()
+        raise error_for(
+            Code.FAILED_PRECONDITION,
+            f"no common protocol version (hub speaks {list(first.challenge.versions)},"
+            f" this SDK {list(PROTOCOL_VERSIONS)})",
+        )
+    hello = pb.Hello(
+        version=max(common),
+        role=role,  # type: ignore[arg-type]
+        language="python",
+        sdk_version=__version__,
+        pid=os.getpid(),
+    )
+    if role == pb.WORKER:
+        hello.worker_id = worker_id
+        hello.proof = proof_of(secret, first.challenge.nonce, worker_id)
+    writer.write(frame_bytes(pb.Frame(hello=hello)))
+    await writer.drain()
+    answer = await read_frame(reader, MAX_FRAME_BYTES)
+    if answer is None:
+        raise Unavailable("the hub closed the connection during the handshake")
+    kind = answer.WhichOneof("body")
+    if kind == "goaway":
+        err = PolyCallError.from_proto(answer.goaway.status)
+        if err.code == Code.OK:
+            err = Unauthenticated("the hub refused the handshake")
+        raise err
+    if kind != "welcome":
+        raise ProtocolError(f"expected Welcome, got {kind}")
+    return answer.welcome
+
+
+@dataclass
+class _Serving:
+    ctx: CallContext
+    task: asyncio.Task[Any] | None = None
+    answered: bool = False
+
+
+class Connection:
+    """A multiplexed PolyCall connection on one event loop. See the module doc."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        welcome: pb.Welcome,
+        *,
+        host: Callable[[str], Function | None] | None = None,
+        executor: Executor | None = None,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.limits = Limits.of(welcome.limits)
+        self.node_id = welcome.node_id
+        self._reader = reader
+        self._writer = writer
+        self._host = host
+        self._executor = executor
+        self._next_id = 1
+        self._pending: dict[int, asyncio.Future[pb.Result]] = {}
+        self._pings: dict[int, asyncio.Future[None]] = {}
+        self._serving: dict[int, _Serving] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._in_flight = (
+            asyncio.Semaphore(self.limits.max_in_flight) if self.limits.max_in_flight else None
+        )
+        self._draining = False
+        self._batches = 0
+        self._closed = asyncio.Event()
+        self.goaway_status: pb.Status | None = None
+        self.close_reason: PolyCallError | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    async def run(self) -> None:
+        """Reads and dispatches frames until the connection ends; then fails what is left."""
+        try:
+            while True:
+                frame = await read_frame(self._reader, self.limits.max_frame_bytes)
+                if frame is None:
+                    if not self._draining:
+                        self.close_reason = Unavailable("the hub closed the connection")
+                    break
+                if self._dispatch(frame):
+                    break
+        except ProtocolError as e:
+            log.error("protocol error: %s", e.message)
+            self.close_reason = Unavailable(f"protocol error: {e.message}")
+            self._send_goaway(e)
+        except (ConnectionError, OSError) as e:
+            self.close_reason = Unavailable(f"connection lost: {e}")
+        finally:
+            await self._finish()
+
+    async def _finish(self) -> None:
+        # Draining happened before the read loop ended (_drain_then_close); what is left now
+        # cannot be answered any more.
+        reason = self.close_reason or Unavailable("connection closed")
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(reason)
+        for pfut in self._pings.values():
+            if not pfut.done():
+                pfut.set_exception(reason)
+        for s in list(self._serving.values()):
+            s.ctx._cancelled.set()
+            if s.task is not None:
+                s.task.cancel()
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._closed.set()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    async def close(self) -> None:
+        """Closes the connection now; calls in flight fail with UNAVAILABLE. Idempotent."""
+        if self.close_reason is None:
+            self.close_reason = Unavailable("connection closed by this side")
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._reader.feed_eof()
+
+    async def goaway(self) -> None:
+        """Tells the other side we close, drains our own calls, then closes."""
+        self._write(pb.Frame(goaway=pb.GoAway(status=pb.Status(code=0))))
+        while self._pending and not self.closed:
+            await asyncio.sleep(0.01)
+        await self.close()
+
+    # ---- outgoing ----------------------------------------------------------------------------
+
+    async def call(self, name: str, args: list[Any], timeout: float | None = None) -> Any:
+        """Calls `name` through the other side; the decoded result or a PolyCallError."""
+        values = [encode(a, max_depth=self.limits.max_depth) for a in args]
+        result = await self.call_values(name, values, timeout)
+        if result.WhichOneof("outcome") == "status":
+            raise PolyCallError.from_proto(result.status)
+        return decode(result.value, max_depth=self.limits.max_depth)
+
+    async def call_values(
+        self, name: str, values: list[pb.Value], timeout: float | None = None
+    ) -> pb.Result:
+        if self.closed or self.close_reason is not None:
+            raise self.close_reason or Unavailable("connection closed")
+        if self._in_flight is not None:
+            await self._in_flight.acquire()
+        try:
+            call_id = self._next_id
+            self._next_id += 1
+            call = pb.Call(call_id=call_id, function=name, args=values)
+            if timeout is not None:
+                call.timeout_nanos = max(1, int(timeout * 1e9))
+            fut: asyncio.Future[pb.Result] = self.loop.create_future()
+            self._pending[call_id] = fut
+            try:
+                self._write(pb.Frame(call=call))
+                await self._writer.drain()
+                return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            except (asyncio.TimeoutError, asyncio.CancelledError) as e:
+                if not self.closed:
+                    self._write(pb.Frame(cancel=pb.Cancel(call_id=call_id)))
+                if isinstance(e, asyncio.TimeoutError):
+                    raise error_for(
+                        Code.DEADLINE_EXCEEDED, f"{name}: no result within {timeout} s"
+                    ) from None
+                raise
+            finally:
+                self._pending.pop(call_id, None)
+        finally:
+            if self._in_flight is not None:
+                self._in_flight.release()
+
+    async def ping(self) -> None:
+        """Sends a Ping and waits for its Pong."""
+        nonce = int.from_bytes(os.urandom(8), "big")
+        fut: asyncio.Future[None] = self.loop.create_future()
+        self._pings[nonce] = fut
+        try:
+            self._write(pb.Frame(ping=pb.Ping(nonce=nonce)))
+            await fut
+        finally:
+            self._pings.pop(nonce, None)
+
+    # ---- incoming ----------------------------------------------------------------------------
+
+    def _dispatch(self, frame: pb.Frame) -> bool:
+        """Handles one frame; True when the read loop should stop."""
+        kind = frame.WhichOneof("body")
+        if kind == "result":
+            fut = self._pending.get(frame.result.call_id)
+            if fut is not None and not fut.done():
+                fut.set_result(frame.result)
+        elif kind == "ping":
+            self._write(pb.Frame(pong=pb.Pong(nonce=frame.ping.nonce)))
+        elif kind == "pong":
+            pfut = self._pings.get(frame.pong.nonce)
+            if pfut is not None and not pfut.done():
+                pfut.set_result(None)
+        elif kind == "call":
+            self._on_call(frame.call)
+        elif kind == "cancel":
+            self._on_cancel(frame.cancel.call_id)
+        elif kind == "batch":
+            self._spawn(self._serve_batch(frame.batch))
+        elif kind == "goaway":
+            self.goaway_status = frame.goaway.status
+            if frame.goaway.status.code == Code.OK:
+                log.info("GoAway from the hub: draining %d call(s)", len(self._serving))
+                self._draining = True
+                self._spawn(self._drain_then_close())
+                return False
+            err = PolyCallError.from_proto(frame.goaway.status)
+            log.error("GoAway from the hub: %s", err)
+            self.close_reason = Unavailable(f"the hub sent GoAway: {err}")
+            return True
+        else:
+            raise ProtocolError(f"unexpected {kind} frame after the handshake")
+        return False
+
+    async def _drain_then_close(self) -> None:
+        while self._serving or self._pending or self._batches:
+            await asyncio.sleep(0.01)
+        with contextlib.suppress(Exception):
+            await self._writer.drain()
+            self._writer.close()
+        self._reader.feed_eof()
+
+    def _spawn(self, coro: Any) -> None:
+        task = self.loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_call(self, call: pb.Call) -> None:
+        if call.call_id in self._serving:
+            self._answer(
+                call.call_id,
+                status=error_for(
+                    Code.INVALID_ARGUMENT, f"call id {call.call_id} is already in flight"
+                ),
+            )
+            return
+        serving = self._new_serving(call)
+        self._serving[call.call_id] = serving
+
+        async def run() -> None:
+            try:
+                result = await self._run_call(call, serving)
+            finally:
+                self._serving.pop(call.call_id, None)
+            if not serving.answered:
+                serving.answered = True
+                self._write(pb.Frame(result=result))
+                with contextlib.suppress(Exception):
+                    await self._writer.drain()
+
+        serving.task = self.loop.create_task(run())
+        self._tasks.add(serving.task)
+        serving.task.add_done_callback(self._tasks.discard)
+
+    def _new_serving(self, call: pb.Call) -> _Serving:
+        deadline = time.monotonic() + call.timeout_nanos / 1e9 if call.timeout_nanos else None
+        ctx = CallContext(self, call.call_id, call.function, deadline, dict(call.metadata))
+        return _Serving(ctx)
+
+    def _on_cancel(self, call_id: int) -> None:
+        serving = self._serving.get(call_id)
+        if serving is None:
+            return
+        serving.ctx._cancelled.set()
+        if not serving.answered:
+            serving.answered = True
+            self._answer(call_id, status=error_for(Code.CANCELLED, "cancelled by the caller"))
+        if serving.task is not None:
+            serving.task.cancel()
+
+    def _answer(self, call_id: int, *, status: PolyCallError) -> None:
+        self._write(pb.Frame(result=pb.Result(call_id=call_id, status=status.to_proto())))
+
+    async def _serve_batch(self, batch: pb.Batch) -> None:
+        async def one(call: pb.Call) -> pb.Result:
+            return await self._run_call(call, self._new_serving(call))
+
+        self._batches += 1
+        try:
+            results = await asyncio.gather(*(one(c) for c in batch.calls))
+        finally:
+            self._batches -= 1
+        for r in results:
+            r.call_id = 0
+        self._write(pb.Frame(batch_result=pb.BatchResult(batch_id=batch.batch_id, results=results)))
+
+    async def _run_call(self, call: pb.Call, serving: _Serving) -> pb.Result:
+        """Runs one incoming call to completion: a Result with a value or a status."""
+        try:
+            value = await self._invoke(call, serving.ctx)
+            return pb.Result(call_id=call.call_id, value=value)
+        except asyncio.CancelledError:
+            return pb.Result(
+                call_id=call.call_id,
+                status=error_for(Code.CANCELLED, "cancelled").to_proto(),
+            )
+        except BaseException as e:
+            if not isinstance(e, Exception):
+                raise
+            status = status_of_exception(e)
+            if not isinstance(e, PolyCallError) or e.code != Code.DEADLINE_EXCEEDED:
+                log.debug("%s failed: %s", call.function, status)
+            return pb.Result(call_id=call.call_id, status=status.to_proto())
+
+    async def _invoke(self, call: pb.Call, ctx: CallContext) -> pb.Value:
+        if self._draining:
+            raise error_for(Code.UNAVAILABLE, "the worker is draining (GoAway)")
+        fn = self._host(call.function) if self._host is not None else None
+        if fn is None:
+            raise error_for(Code.NOT_FOUND, f"no function {call.function!r} here")
+        params = fn.signature.params
+        if len(call.args) > len(params):
+            raise error_for(
+                Code.INVALID_ARGUMENT,
+                f"{fn.name} takes {len(params)} argument(s), got {len(call.args)}",
+            )
+        args = []
+        for i, (v, p) in enumerate(zip(call.args, params, strict=False)):
+            try:
+                args.append(decode(v, p.type, max_depth=self.limits.max_depth))
+            except PolyCallError as e:
+                raise error_for(e.code, f"args[{i}] ({p.name}){_sep(e.message)}") from None
+        timeout = ctx.remaining()
+        token = _current.set(ctx)
+        try:
+            if fn.is_async:
+                aw = fn.fn(*args)
+                result = await (aw if timeout is None else asyncio.wait_for(aw, timeout))
+            else:
+                import contextvars
+
+                cv = contextvars.copy_context()
+                fut = self.loop.run_in_executor(self._executor, cv.run, fn.fn, *args)
+                result = await (fut if timeout is None else asyncio.wait_for(fut, timeout))
+        except asyncio.TimeoutError:
+            raise error_for(
+                Code.DEADLINE_EXCEEDED, f"{fn.name}: deadline of {call.timeout_nanos} ns passed"
+            ) from None
+        finally:
+            _current.reset(token)
+        rtype = fn.signature.result
+        try:
+            return encode(
+                result,
+                None if isinstance(rtype, Scalar) and rtype.name == "any" else rtype,
+                max_depth=self.limits.max_depth,
+            )
+        except PolyCallError as e:
+            raise error_for(e.code, f"{fn.name} result{_sep(e.message)}") from None
+
+    # ---- writing -----------------------------------------------------------------------------
+
+    def _write(self, frame: pb.Frame) -> None:
+        if self._writer.is_closing():
+            return
+        try:
+            data = frame_bytes(frame, self.limits.max_frame_bytes)
+        except PolyCallError as e:
+            if frame.WhichOneof("body") == "result":
+                # A result too big to send becomes a status the other side can read.
+                err = error_for(Code.RESOURCE_EXHAUSTED, e.message)
+                small = pb.Result(call_id=frame.result.call_id, status=err.to_proto())
+                data = frame_bytes(pb.Frame(result=small), self.limits.max_frame_bytes)
+            else:
+                raise
+        self._writer.write(data)
+
+    def _send_goaway(self, err: PolyCallError) -> None:
+        with contextlib.suppress(Exception):
+            self._write(pb.Frame(goaway=pb.GoAway(status=err.to_proto())))
+
+
+def _sep(message: str) -> str:
+    return message if message.startswith(("[", ".")) else ": " + message
+
+
+def metadata_of(m: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(m or {})

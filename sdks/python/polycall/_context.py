@@ -1,0 +1,103 @@
+"""The call a worker function runs under, found through a contextvar.
+
+`call` and `acall` send nested calls back through the connection the current call arrived
+on; `current` exposes the deadline and cancellation of that call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import FailedPrecondition
+
+if TYPE_CHECKING:
+    from ._conn import Connection
+
+__all__ = ["CallContext", "current", "call", "acall"]
+
+
+@dataclass
+class CallContext:
+    """The call a worker function is running for. Thread-safe."""
+
+    connection: Connection
+    call_id: int
+    function: str
+    deadline: float | None  # time.monotonic() seconds, None without a deadline
+    metadata: dict[str, str]
+    _cancelled: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the caller cancelled the call or its deadline passed."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return True
+        return self._cancelled.is_set()
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline, None without one."""
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
+
+_current: contextvars.ContextVar[CallContext | None] = contextvars.ContextVar(
+    "polycall_call", default=None
+)
+
+
+def current() -> CallContext | None:
+    """The call the running worker function serves, or None outside one."""
+    return _current.get()
+
+
+def _require() -> CallContext:
+    ctx = _current.get()
+    if ctx is None:
+        raise FailedPrecondition(
+            "polycall.call works inside a function served by a worker; elsewhere use"
+            " polycall.connect(path).call(...)"
+        )
+    return ctx
+
+
+def _timeout(ctx: CallContext, timeout: float | None) -> float | None:
+    # A nested call inherits what is left of the outer call's deadline.
+    left = ctx.remaining()
+    if timeout is None:
+        return left
+    return timeout if left is None else min(timeout, left)
+
+
+def call(name: str, *args: Any, timeout: float | None = None) -> Any:
+    """Calls any function of the node from inside a sync worker function; blocks."""
+    ctx = _require()
+    conn = ctx.connection
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is conn.loop:
+        raise FailedPrecondition(
+            f"polycall.call({name!r}) would block the event loop; in an async function use"
+            " 'await polycall.acall(...)'"
+        )
+    fut = asyncio.run_coroutine_threadsafe(
+        conn.call(name, list(args), _timeout(ctx, timeout)), conn.loop
+    )
+    return fut.result()
+
+
+async def acall(name: str, *args: Any, timeout: float | None = None) -> Any:
+    """Calls any function of the node from inside an async worker function."""
+    ctx = _require()
+    conn = ctx.connection
+    coro = conn.call(name, list(args), _timeout(ctx, timeout))
+    if asyncio.get_running_loop() is conn.loop:
+        return await coro
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, conn.loop))

@@ -1,0 +1,1 @@
+"""Generated protobuf code for spec/polycall.proto (regenerate with `make proto`)."""

@@ -1,0 +1,585 @@
+"""Python values <-> ``polycall.v1.Value``, and the framing of ``Frame`` on a byte stream.
+
+Encoding follows the declared canonical type when there is one (a function's signature) and
+infers it otherwise: int -> i64 (u64 above i64's range), float -> f64, str, bytes,
+list/tuple, dict, dataclass/NamedTuple/`Struct` -> struct, numpy arrays -> one ndarray block,
+`Handle`, `FnRef`, `Typed`. Decoding checks widths and nesting depth as WIRE.md requires.
+The functions are pure and thread-safe.
+
+Framing (WIRE.md)::
+
+     0               4                                   4 + length
+     +---------------+-----------------------------------+
+     | length (u32,  |  Frame (protobuf, `length` bytes) |
+     |  big-endian)  |                                   |
+     +---------------+-----------------------------------+
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf.message import DecodeError
+
+from . import _hints
+from ._proto import polycall_pb2 as pb
+from .errors import InvalidArgument, OutOfRange
+from .types import (
+    DTYPES,
+    INT_RANGES,
+    FnOf,
+    HandleOf,
+    ListOf,
+    MapOf,
+    NdArrayOf,
+    OptionalOf,
+    Scalar,
+    StructOf,
+    Type,
+    parse_type,
+)
+from .values import FnRef, Handle, Struct, Typed
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover
+    np = None  # type: ignore[assignment]
+
+try:
+    # upb refuses messages nested deeper than 100 (a list level is two messages, a map
+    # level three), below PolyCall's own depth limit of 64 containers; and its size cap is
+    # not ours. The SDK enforces both limits itself (frame size before parsing, depth while
+    # decoding), so the parser's are lifted.
+    from google._upb import _message as _upb_message
+
+    _upb_message.SetAllowOversizeProtos(True)
+except ImportError:  # pragma: no cover - the pure-Python protobuf has no such limit knob
+    pass
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FRAME_BYTES",
+    "encode",
+    "decode",
+    "encode_value_bytes",
+    "decode_value_bytes",
+    "frame_bytes",
+    "FrameReader",
+    "ProtocolError",
+]
+
+MAX_DEPTH = 64
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+
+_SCALAR_ENUM: dict[str, int] = {
+    "bool": pb.BOOL,
+    "i8": pb.I8,
+    "i16": pb.I16,
+    "i32": pb.I32,
+    "i64": pb.I64,
+    "u8": pb.U8,
+    "u16": pb.U16,
+    "u32": pb.U32,
+    "u64": pb.U64,
+    "f32": pb.F32,
+    "f64": pb.F64,
+}
+_ENUM_SCALAR: dict[int, str] = {v: k for k, v in _SCALAR_ENUM.items()}
+_SIGNED = ("i8", "i16", "i32", "i64")
+_UNSIGNED = ("u8", "u16", "u32", "u64")
+_F32_MAX = 3.4028234663852886e38
+_I64_MIN = -(1 << 63)
+_U64_MAX = (1 << 64) - 1
+
+
+class ProtocolError(InvalidArgument):
+    """Bytes on a connection that are not a valid frame (WIRE.md "Framing")."""
+
+
+# ---- encode ----------------------------------------------------------------------------------
+
+
+def encode(value: Any, type: Type | str | None = None, *, max_depth: int = MAX_DEPTH) -> pb.Value:
+    """The wire Value of `value`, as the canonical `type` if given.
+
+    Raises OutOfRange for an int outside both i64 and u64, and InvalidArgument (naming the
+    path, e.g. ``[1][3].name``) for a value that does not fit the type.
+    """
+    if isinstance(type, str):
+        type = parse_type(type)
+    out = pb.Value()
+    _encode_into(out, value, type, 0, max_depth)
+    return out
+
+
+def encode_value_bytes(value: Any, type: Type | str | None = None) -> bytes:
+    return encode(value, type).SerializeToString(deterministic=True)
+
+
+def _fail(path: str, err: InvalidArgument | OutOfRange) -> InvalidArgument | OutOfRange:
+    msg = err.message
+    sep = "" if msg.startswith(("[", ".")) else ": "
+    return err.__class__(err.code, f"{path}{sep}{msg}", err.frames)
+
+
+def _encode_into(out: pb.Value, v: Any, t: Type | None, depth: int, max_depth: int) -> None:
+    if t is not None:
+        if isinstance(t, Scalar):
+            if t.name == "any":
+                t = None
+            else:
+                _encode_scalar(out, v, t.name)
+                return
+        elif isinstance(t, OptionalOf):
+            if v is None:
+                out.null_value = pb.NULL_VALUE
+                return
+            _encode_into(out, v, t.inner, depth, max_depth)
+            return
+    if t is None:
+        t = _infer(v)
+        if t is None:
+            _encode_scalar(out, v, None)
+            return
+        if isinstance(t, Scalar):
+            _encode_scalar(out, v, t.name)
+            return
+    if isinstance(t, (ListOf, MapOf, StructOf)):
+        depth += 1
+        if depth > max_depth:
+            raise InvalidArgument(f"value nested deeper than {max_depth}")
+    if isinstance(t, ListOf):
+        if not isinstance(v, (list, tuple)):
+            raise _mismatch(v, t)
+        items = out.list_value.items
+        out.list_value.SetInParent()
+        for i, item in enumerate(v):
+            try:
+                _encode_into(items.add(), item, _opt(t.element), depth, max_depth)
+            except (InvalidArgument, OutOfRange) as e:
+                raise _fail(f"[{i}]", e) from None
+    elif isinstance(t, MapOf):
+        if not isinstance(v, Mapping):
+            raise _mismatch(v, t)
+        entries = out.map_value.entries
+        out.map_value.SetInParent()
+        for k, item in v.items():
+            entry = entries.add()
+            try:
+                _encode_into(entry.key, k, _opt(t.key), depth, max_depth)
+                _encode_into(entry.value, item, _opt(t.value), depth, max_depth)
+            except (InvalidArgument, OutOfRange) as e:
+                raise _fail(f"[{k!r}]", e) from None
+    elif isinstance(t, StructOf):
+        _encode_struct(out.struct_value, v, t, depth, max_depth)
+    elif isinstance(t, NdArrayOf):
+        _encode_ndarray(out.ndarray_value, v, t)
+    elif isinstance(t, HandleOf):
+        if not isinstance(v, Handle):
+            raise _mismatch(v, t)
+        out.handle_value.kind = v.kind
+        out.handle_value.id = v.id
+        out.handle_value.generation = v.generation
+    elif isinstance(t, FnOf):
+        if not isinstance(v, FnRef):
+            raise _mismatch(v, t)
+        out.fn_value.name = v.name
+        out.fn_value.signature = v.signature
+    else:  # pragma: no cover - the Type set is closed
+        raise InvalidArgument(f"cannot encode as {t}")
+
+
+def _opt(t: Type) -> Type | None:
+    return None if isinstance(t, Scalar) and t.name == "any" else t
+
+
+def _infer(v: Any) -> Type | None:
+    """The type a value is sent as when none is declared; None for plain scalars."""
+    if v is None or isinstance(v, (bool, int, float, str, bytes, bytearray, memoryview)):
+        return None
+    if isinstance(v, Typed):
+        return parse_type(v.type)
+    if isinstance(v, (list, tuple)):
+        if isinstance(v, tuple) and hasattr(v, "_fields"):
+            return _hints.struct_type_of(type(v))
+        return ListOf(Scalar("any"))
+    if isinstance(v, Struct):
+        return StructOf(v.struct_name, tuple((k, Scalar("any")) for k in v))
+    if isinstance(v, Mapping):
+        return MapOf(Scalar("any"), Scalar("any"))
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return _hints.struct_type_of(type(v))
+    if isinstance(v, Handle):
+        return HandleOf(v.kind)
+    if isinstance(v, FnRef):
+        return FnOf((), Scalar("any"))
+    if np is not None:
+        if isinstance(v, np.ndarray):
+            name = _hints.numpy_dtype_name(v.dtype)
+            if name is None:
+                raise InvalidArgument(f"ndarray dtype {v.dtype} has no PolyCall dtype")
+            return NdArrayOf(name)
+        if isinstance(v, np.generic):
+            name = _hints.numpy_dtype_name(v.dtype)
+            if name is None:
+                raise InvalidArgument(f"numpy {v.dtype} has no PolyCall type")
+            return Scalar(name)
+    raise InvalidArgument(f"cannot encode a {type(v).__name__} as a PolyCall value")
+
+
+def _mismatch(v: Any, t: Type | str) -> InvalidArgument:
+    return InvalidArgument(f"expected {t}, got {type(v).__name__}")
+
+
+def _encode_scalar(out: pb.Value, v: Any, name: str | None) -> None:
+    if isinstance(v, Typed):
+        _encode_into(out, v.value, parse_type(v.type), 0, MAX_DEPTH)
+        return
+    if np is not None and isinstance(v, np.generic):
+        v = v.item()
+    if name is None:  # inferred
+        if v is None:
+            out.null_value = pb.NULL_VALUE
+        elif isinstance(v, bool):
+            out.bool_value = v
+        elif isinstance(v, int):
+            if _I64_MIN <= v < (1 << 63):
+                out.int_value = v
+            elif 0 <= v <= _U64_MAX:
+                out.uint_value = v
+            else:
+                raise OutOfRange(f"int {v} does not fit in 64 bits (i64 or u64)")
+        elif isinstance(v, float):
+            out.float_value = v
+        elif isinstance(v, str):
+            out.string_value = v
+        else:
+            out.bytes_value = bytes(v)
+        return
+    if name == "null":
+        if v is not None:
+            raise _mismatch(v, name)
+        out.null_value = pb.NULL_VALUE
+    elif name == "bool":
+        if not isinstance(v, bool):
+            raise _mismatch(v, name)
+        out.bool_value = v
+    elif name in INT_RANGES:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise _mismatch(v, name)
+        if not _I64_MIN <= v <= _U64_MAX:
+            raise OutOfRange(f"int {v} does not fit in 64 bits (i64 or u64)")
+        lo, hi = INT_RANGES[name]
+        if not lo <= v <= hi:
+            raise InvalidArgument(f"{v} does not fit {name}")
+        if name in _SIGNED:
+            out.int_value = v
+        else:
+            out.uint_value = v
+        if name not in ("i64", "u64"):
+            out.width = _SCALAR_ENUM[name]  # type: ignore[assignment]
+    elif name in ("f32", "f64"):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise _mismatch(v, name)
+        f = float(v)
+        if isinstance(v, int) and f != v:
+            raise InvalidArgument(f"{v} is not exactly a {name}")
+        if name == "f32":
+            if math.isfinite(f) and abs(f) > _F32_MAX:
+                raise InvalidArgument(f"{f} does not fit f32")
+            f = struct.unpack("<f", struct.pack("<f", f))[0]
+            out.float_value = f
+            out.width = pb.F32
+        else:
+            out.float_value = f
+    elif name == "string":
+        if not isinstance(v, str):
+            raise _mismatch(v, name)
+        out.string_value = v
+    elif name == "bytes":
+        if not isinstance(v, (bytes, bytearray, memoryview)):
+            raise _mismatch(v, name)
+        out.bytes_value = bytes(v)
+    else:
+        raise InvalidArgument(f"cannot encode as {name}")
+
+
+def _encode_struct(out: pb.StructValue, v: Any, t: StructOf, depth: int, max_depth: int) -> None:
+    out.name = t.name
+    if isinstance(v, (Struct, Mapping)):
+        get = v.__getitem__
+        has = v.__contains__
+    elif dataclasses.is_dataclass(v) or (isinstance(v, tuple) and hasattr(v, "_fields")):
+
+        def get(k: str) -> Any:
+            return getattr(v, k)
+
+        def has(k: str) -> bool:
+            return hasattr(v, k)
+
+    else:
+        raise _mismatch(v, t)
+    out.SetInParent()
+    for fname, ftype in t.fields:
+        if not has(fname):
+            raise InvalidArgument(f".{fname}: missing field of {t}")
+        field = out.fields.add()
+        field.name = fname
+        try:
+            _encode_into(field.value, get(fname), _opt(ftype), depth, max_depth)
+        except (InvalidArgument, OutOfRange) as e:
+            raise _fail(f".{fname}", e) from None
+
+
+def _encode_ndarray(out: pb.NdArray, v: Any, t: NdArrayOf) -> None:
+    if np is None or not isinstance(v, np.ndarray):
+        raise _mismatch(v, t)
+    want = np.dtype(DTYPES[t.dtype])
+    if v.dtype != want:
+        if v.dtype.newbyteorder("=") == want.newbyteorder("=") or np.can_cast(
+            v.dtype, want, "safe"
+        ):
+            v = v.astype(want)  # one block conversion: byte order or a widening
+        else:
+            raise InvalidArgument(f"ndarray of {v.dtype} does not fit {t} without narrowing")
+    if t.shape is not None and (
+        len(t.shape) != v.ndim
+        or any(d >= 0 and d != n for d, n in zip(t.shape, v.shape, strict=True))
+    ):
+        raise InvalidArgument(f"ndarray of shape {list(v.shape)} does not fit {t}")
+    out.dtype = _SCALAR_ENUM[t.dtype]  # type: ignore[assignment]
+    out.shape.extend(v.shape)
+    # tobytes() is one C-order copy of the whole block (none per element).
+    out.data = v.tobytes(order="C")
+
+
+# ---- decode ----------------------------------------------------------------------------------
+
+
+def decode_value_bytes(data: bytes, *, max_depth: int = MAX_DEPTH, exact: bool = False) -> Any:
+    """Decodes the bytes of one ``Value`` message (INVALID_ARGUMENT if they are not one)."""
+    msg = pb.Value()
+    try:
+        msg.ParseFromString(data)
+    except DecodeError as e:
+        raise InvalidArgument(f"malformed Value: {e}") from None
+    return decode(msg, max_depth=max_depth, exact=exact)
+
+
+def decode(
+    msg: pb.Value,
+    type: Type | str | None = None,
+    *,
+    max_depth: int = MAX_DEPTH,
+    exact: bool = False,
+) -> Any:
+    """The Python value of a wire Value.
+
+    Ints and floats come back as int and float; with ``exact=True`` a non-default width
+    (i8..i32, u8..u64, f32) comes back as `Typed` so that re-encoding gives the same bytes.
+    Structs become the dataclass/NamedTuple declared for their name (by `type` or by an
+    earlier `@polycall.function`), else `Struct`. ndarrays are read-only numpy arrays over the
+    received block. Raises InvalidArgument for a value the wire forbids.
+    """
+    if isinstance(type, str):
+        type = parse_type(type)
+    return _decode(msg, type, 0, max_depth, exact)
+
+
+def _decode(msg: pb.Value, t: Type | None, depth: int, max_depth: int, exact: bool) -> Any:
+    kind = msg.WhichOneof("kind")
+    width = msg.width
+    if width and width not in _ENUM_SCALAR:
+        raise InvalidArgument(f"unknown width {width}")
+    wname = _ENUM_SCALAR.get(width)
+    if kind is None:
+        raise InvalidArgument("Value with no kind set")
+    if kind == "int_value":
+        w = wname or "i64"
+        if w not in _SIGNED:
+            raise InvalidArgument(f"width {w} on an int_value")
+        v = msg.int_value
+        lo, hi = INT_RANGES[w]
+        if not lo <= v <= hi:
+            raise InvalidArgument(f"{v} does not fit {w}")
+        return Typed(v, w) if exact and w != "i64" else v
+    if kind == "uint_value":
+        w = wname or "u64"
+        if w not in _UNSIGNED:
+            raise InvalidArgument(f"width {w} on a uint_value")
+        v = msg.uint_value
+        if v > INT_RANGES[w][1]:
+            raise InvalidArgument(f"{v} does not fit {w}")
+        return Typed(v, w) if exact else v
+    if kind == "float_value":
+        w = wname or "f64"
+        if w not in ("f32", "f64"):
+            raise InvalidArgument(f"width {w} on a float_value")
+        f = msg.float_value
+        if w == "f32" and math.isfinite(f) and abs(f) > _F32_MAX:
+            raise InvalidArgument(f"{f} does not fit f32")
+        return Typed(f, w) if exact and w == "f32" else f
+    if wname is not None and not (kind == "bool_value" and wname == "bool"):
+        raise InvalidArgument(f"width {wname} on a {kind}")
+    if kind == "null_value":
+        if msg.null_value != pb.NULL_VALUE:
+            raise InvalidArgument(f"unknown null_value {msg.null_value}")
+        return None
+    if kind == "bool_value":
+        return msg.bool_value
+    if kind == "string_value":
+        return msg.string_value
+    if kind == "bytes_value":
+        return msg.bytes_value
+    if kind in ("list_value", "map_value", "struct_value"):
+        depth += 1
+        if depth > max_depth:
+            raise InvalidArgument(f"value nested deeper than {max_depth}")
+    if kind == "list_value":
+        et = t.element if isinstance(t, ListOf) else None
+        out = []
+        for i, item in enumerate(msg.list_value.items):
+            try:
+                out.append(_decode(item, et, depth, max_depth, exact))
+            except InvalidArgument as e:
+                raise _fail(f"[{i}]", e) from None
+        return out
+    if kind == "map_value":
+        kt, vt = (t.key, t.value) if isinstance(t, MapOf) else (None, None)
+        result: dict[Any, Any] = {}
+        for i, entry in enumerate(msg.map_value.entries):
+            try:
+                if not entry.HasField("key") or not entry.HasField("value"):
+                    raise InvalidArgument("map entry without key or value")
+                k = _freeze(_decode(entry.key, kt, depth, max_depth, exact))
+                if k in result:
+                    raise InvalidArgument(f"duplicate map key {k!r}")
+                result[k] = _decode(entry.value, vt, depth, max_depth, exact)
+            except InvalidArgument as e:
+                raise _fail(f"[entry {i}]", e) from None
+        return result
+    if kind == "struct_value":
+        sv = msg.struct_value
+        st = t if isinstance(t, StructOf) else None
+        ftypes = dict(st.fields) if st is not None else {}
+        fields: dict[str, Any] = {}
+        for f in sv.fields:
+            if f.name in fields:
+                raise InvalidArgument(f"duplicate struct field {f.name!r}")
+            if not f.HasField("value"):
+                raise InvalidArgument(f".{f.name}: struct field without a value")
+            try:
+                fields[f.name] = _decode(f.value, ftypes.get(f.name), depth, max_depth, exact)
+            except InvalidArgument as e:
+                raise _fail(f".{f.name}", e) from None
+        cls = _hints.struct_class(sv.name) if sv.name else None
+        if cls is not None and not exact:
+            try:
+                return cls(**fields)
+            except TypeError:
+                pass  # fields do not match the class: keep the generic form
+        return Struct(sv.name, fields)
+    if kind == "ndarray_value":
+        return _decode_ndarray(msg.ndarray_value)
+    if kind == "handle_value":
+        h = msg.handle_value
+        return Handle(h.kind, h.id, h.generation)
+    if kind == "fn_value":
+        return FnRef(msg.fn_value.name, msg.fn_value.signature)
+    raise InvalidArgument(f"unknown Value kind {kind}")  # pragma: no cover
+
+
+def _freeze(k: Any) -> Any:
+    if isinstance(k, list):
+        return tuple(_freeze(x) for x in k)
+    try:
+        hash(k)
+    except TypeError:
+        raise InvalidArgument(f"map key {type(k).__name__} cannot be a Python dict key") from None
+    return k
+
+
+def _decode_ndarray(a: pb.NdArray) -> Any:
+    name = _ENUM_SCALAR.get(a.dtype)
+    if name is None:
+        raise InvalidArgument(f"ndarray with dtype {a.dtype}")
+    size = 1
+    for d in a.shape:
+        size *= d
+    dt_str = DTYPES[name]
+    itemsize = int(dt_str[2:]) if dt_str[1] != "b" else 1
+    data = a.data
+    if size * itemsize != len(data):
+        raise InvalidArgument(
+            f"ndarray<{name}> of shape {list(a.shape)} needs {size * itemsize} bytes,"
+            f" has {len(data)}"
+        )
+    if np is None:
+        raise InvalidArgument("received an ndarray but numpy is not installed")
+    if name == "bool":
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if raw.size and int(raw.max()) > 1:
+            raise InvalidArgument("ndarray<bool> holds a byte other than 0 or 1")
+    # One view over the received block; no per-element work.
+    return np.frombuffer(data, dtype=np.dtype(dt_str)).reshape(tuple(a.shape))
+
+
+# ---- frames ----------------------------------------------------------------------------------
+
+
+def frame_bytes(frame: pb.Frame, max_frame_bytes: int = MAX_FRAME_BYTES) -> bytes:
+    """The length-prefixed bytes of a Frame; InvalidArgument if it exceeds the frame limit."""
+    body = frame.SerializeToString(deterministic=True)
+    if len(body) > max_frame_bytes:
+        raise InvalidArgument(
+            f"frame of {len(body)} bytes exceeds the limit of {max_frame_bytes} bytes"
+        )
+    return len(body).to_bytes(4, "big") + body
+
+
+def parse_frame(body: bytes) -> pb.Frame:
+    frame = pb.Frame()
+    try:
+        frame.ParseFromString(body)
+    except DecodeError as e:
+        raise ProtocolError(f"bytes that do not parse as a Frame: {e}") from None
+    if frame.WhichOneof("body") is None:
+        raise ProtocolError("a Frame with no body set")
+    return frame
+
+
+def check_length(length: int, max_frame_bytes: int) -> None:
+    if length == 0:
+        raise ProtocolError("frame length 0")
+    if length > max_frame_bytes:
+        raise ProtocolError(f"frame length {length} exceeds the limit of {max_frame_bytes}")
+
+
+class FrameReader:
+    """Splits a byte stream into Frames, whatever the pieces it arrives in. Not thread-safe."""
+
+    def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+        self.max_frame_bytes = max_frame_bytes
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[pb.Frame]:
+        """Frames completed by `data`; ProtocolError on an invalid one."""
+        self._buf += data
+        frames = []
+        while len(self._buf) >= 4:
+            length = int.from_bytes(self._buf[:4], "big")
+            check_length(length, self.max_frame_bytes)
+            if len(self._buf) < 4 + length:
+                break
+            body = bytes(self._buf[4 : 4 + length])
+            del self._buf[: 4 + length]
+            frames.append(parse_frame(body))
+        return frames
+
+    @property
+    def pending_bytes(self) -> int:
+        return len(self._buf)

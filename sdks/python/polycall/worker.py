@@ -1,0 +1,168 @@
+"""``python -m polycall.worker --module stats_module``: a worker process the hub spawns.
+
+It imports the given modules and files (their ``@polycall.function``s register themselves),
+connects to POLYCALL_SOCKET, proves itself with POLYCALL_WORKER_ID and POLYCALL_WORKER_SECRET
+(hex), announces its functions and serves calls until the hub sends GoAway (exit 0). A failed
+handshake or a lost connection exits non-zero with the reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ._conn import Connection, handshake
+from ._proto import polycall_pb2 as pb
+from .codec import frame_bytes
+from .errors import PolyCallError
+from .functions import lookup, registered
+
+log = logging.getLogger("polycall.worker")
+
+EXIT_OK = 0
+EXIT_CONNECTION_LOST = 1
+EXIT_USAGE = 2
+EXIT_HANDSHAKE = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m polycall.worker",
+        description=(
+            "Serve the @polycall.function functions of the given modules to a PolyCall hub."
+            " Reads POLYCALL_SOCKET, POLYCALL_WORKER_ID and POLYCALL_WORKER_SECRET (hex)"
+            " from the environment, as the hub's supervisor sets them."
+        ),
+        epilog=(
+            f"exit codes: {EXIT_OK} drained after GoAway, {EXIT_CONNECTION_LOST} connection"
+            f" lost, {EXIT_USAGE} bad usage or import error, {EXIT_HANDSHAKE} handshake refused"
+        ),
+    )
+    p.add_argument(
+        "--module",
+        "-m",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="import this module (repeatable)",
+    )
+    p.add_argument(
+        "--file",
+        "-f",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="import this Python file (repeatable)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=min(32, (os.cpu_count() or 1) + 4),
+        help="threads running sync functions (default: %(default)s)",
+    )
+    p.add_argument(
+        "--log-level",
+        default=os.environ.get("POLYCALL_LOG_LEVEL", "INFO"),
+        help="stderr log level (default: %(default)s)",
+    )
+    return p
+
+
+def load(modules: Sequence[str], files: Sequence[str]) -> None:
+    """Imports modules by name and files by path, so their functions register."""
+    for name in modules:
+        importlib.import_module(name)
+    for path in files:
+        p = Path(path)
+        spec = importlib.util.spec_from_file_location(p.stem, p)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[p.stem] = module
+        spec.loader.exec_module(module)
+
+
+async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 8) -> int:
+    """Runs the worker protocol on `socket_path`; the process exit code."""
+    try:
+        reader, writer = await asyncio.open_unix_connection(socket_path)
+    except OSError as e:
+        log.error("cannot connect to the hub at %s: %s", socket_path, e)
+        return EXIT_CONNECTION_LOST
+    try:
+        welcome = await handshake(
+            reader, writer, role=pb.WORKER, worker_id=worker_id, secret=secret
+        )
+    except PolyCallError as e:
+        log.error("handshake with the hub failed: %s", e)
+        writer.close()
+        return EXIT_HANDSHAKE
+    with ThreadPoolExecutor(threads, thread_name_prefix="polycall-fn") as pool:
+        conn = Connection(reader, writer, welcome, host=lookup, executor=pool)
+        functions = registered()
+        writer.write(
+            frame_bytes(pb.Frame(announce=pb.Announce(functions=[f.decl() for f in functions])))
+        )
+        log.info(
+            "worker %s connected to node %s; announced %d function(s): %s",
+            worker_id,
+            welcome.node_id or "?",
+            len(functions),
+            ", ".join(f.name for f in functions),
+        )
+        await conn.run()
+        pool.shutdown(wait=False, cancel_futures=True)
+    if conn.close_reason is None:
+        log.info("drained after GoAway; exiting")
+        return EXIT_OK
+    log.error("%s", conn.close_reason.message)
+    return EXIT_CONNECTION_LOST
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format=f"%(asctime)s polycall.worker[{os.getpid()}] %(levelname)s %(message)s",
+    )
+    env = os.environ
+    missing = [
+        k
+        for k in ("POLYCALL_SOCKET", "POLYCALL_WORKER_ID", "POLYCALL_WORKER_SECRET")
+        if not env.get(k)
+    ]
+    if missing:
+        log.error(
+            "missing environment variable(s) %s (set by the hub's supervisor)", ", ".join(missing)
+        )
+        return EXIT_USAGE
+    try:
+        secret = bytes.fromhex(env["POLYCALL_WORKER_SECRET"])
+    except ValueError:
+        log.error("POLYCALL_WORKER_SECRET is not hex")
+        return EXIT_USAGE
+    if not args.module and not args.file:
+        log.error("nothing to serve: give --module NAME or --file PATH")
+        return EXIT_USAGE
+    sys.path.insert(0, os.getcwd())
+    try:
+        load(args.module, args.file)
+    except Exception as e:
+        log.exception("cannot load the functions: %s", e)
+        return EXIT_USAGE
+    return asyncio.run(
+        serve(env["POLYCALL_SOCKET"], env["POLYCALL_WORKER_ID"], secret, args.threads)
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,296 @@
+"""The worker process end to end, against the scripted fake hub."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fakehub import WAIT, FakeHub, Peer
+
+from polycall import codec
+from polycall._proto import polycall_pb2 as pb
+from polycall.errors import Code
+
+HERE = Path(__file__).parent
+FUNCS = str(HERE / "worker_funcs.py")
+
+
+def start_worker(hub: FakeHub, *, secret_hex: str | None = None,
+                 worker_id: str | None = None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        POLYCALL_SOCKET=hub.path,
+        POLYCALL_WORKER_ID=worker_id or hub.worker_id,
+        POLYCALL_WORKER_SECRET=secret_hex if secret_hex is not None else hub.env_secret,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "polycall.worker", "--file", FUNCS, "--log-level", "DEBUG"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+
+
+class Gates:
+    """Hub-side `hub.gate(key)`: answers once the test opens the gate."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def event(self, key: str) -> threading.Event:
+        with self._lock:
+            return self._events.setdefault(key, threading.Event())
+
+    async def gate(self, key: str) -> str:
+        import asyncio
+
+        ev = self.event(key)
+        for _ in range(int(WAIT * 100)):
+            if ev.is_set():
+                return f"opened {key}"
+            await asyncio.sleep(0.01)
+        raise TimeoutError(key)
+
+
+@pytest.fixture(scope="module")
+def sockdir() -> Iterator[str]:
+    d = tempfile.mkdtemp(prefix="pcw")  # short: Unix socket paths are limited to 108 bytes
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def gates() -> Gates:
+    return Gates()
+
+
+@pytest.fixture(scope="module")
+def hub(sockdir: str, gates: Gates) -> Iterator[FakeHub]:
+    h = FakeHub(os.path.join(sockdir, "hub.sock"))
+    h.functions["java.math.add"] = lambda a, b: a + b
+    h.functions["hub.gate"] = gates.gate
+    yield h
+    h.close()
+
+
+@pytest.fixture(scope="module")
+def worker(hub: FakeHub) -> Iterator[tuple[subprocess.Popen[bytes], Peer]]:
+    proc = start_worker(hub)
+    try:
+        peer = hub.accept()
+        yield proc, peer
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=WAIT)
+
+
+def value(result: pb.Result) -> object:
+    assert result.WhichOneof("outcome") == "value", result
+    return codec.decode(result.value)
+
+
+def status(result: pb.Result) -> pb.Status:
+    assert result.WhichOneof("outcome") == "status", result
+    return result.status
+
+
+def test_worker_proves_itself_and_announces_every_function(worker) -> None:
+    _, peer = worker
+    assert peer.hello.role == pb.WORKER
+    assert peer.hello.language == "python"
+    assert peer.hello.pid > 0
+    sigs = {d.signature for d in peer.wait_announce()}
+    assert "t.add(a: i64, b: i64) -> i64" in sigs
+    assert "stats.mean(xs: ndarray<f64>) -> f64" in sigs
+    assert "t.norm(p: struct Point{x: f64, y: f64}) -> f64" in sigs
+    assert "t.fail(message: string) -> null" in sigs
+    docs = {d.signature.split("(")[0]: d for d in peer.announced}
+    assert docs["t.add"].doc == "Adds two ints."
+    assert list(docs["stats.mean"].tags) == ["stats"]
+
+
+def test_a_call_returns_its_result(worker) -> None:
+    _, peer = worker
+    assert value(peer.call("t.add", 2, 3)) == 5
+
+
+def test_an_ndarray_travels_as_one_block_both_ways(worker) -> None:
+    _, peer = worker
+    xs = np.arange(12, dtype=np.float64).reshape(3, 4)
+    assert value(peer.call("stats.mean", xs)) == pytest.approx(5.5)
+    out = value(peer.call("t.scale", xs, 2.0))
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, xs * 2)
+
+
+def test_a_struct_argument_becomes_the_declared_dataclass(worker) -> None:
+    _, peer = worker
+    from polycall import Struct
+
+    assert value(peer.call("t.norm", Struct("Point", x=3.0, y=4.0))) == 5.0
+
+
+def test_a_value_error_is_invalid_argument_with_python_frames(worker) -> None:
+    _, peer = worker
+    st = status(peer.call("t.fail", "bad input"))
+    assert st.code == Code.INVALID_ARGUMENT
+    assert st.message == "ValueError: bad input"
+    assert st.frames, "python frames expected"
+    assert st.frames[0].language == "python"
+    assert st.frames[0].function == "fail"
+    assert st.frames[0].file.endswith("worker_funcs.py")
+    assert st.frames[0].line > 0
+
+
+def test_an_error_message_from_undecodable_bytes_is_repaired(worker) -> None:
+    _, peer = worker
+    st = status(peer.call("t.fail_bytes"))
+    assert st.code == Code.INVALID_ARGUMENT
+    assert st.message == "ValueError: bad \ufffd\ufffd bytes"
+
+
+def test_an_int_beyond_64_bits_is_out_of_range(worker) -> None:
+    _, peer = worker
+    st = status(peer.call("t.huge"))
+    assert st.code == Code.OUT_OF_RANGE
+
+
+def test_a_result_that_does_not_fit_its_declared_width_is_invalid_argument(worker) -> None:
+    _, peer = worker
+    assert value(peer.call("t.small", 100)) == 100
+    st = status(peer.call("t.small", 300))
+    assert st.code == Code.INVALID_ARGUMENT
+    assert "i8" in st.message
+
+
+def test_an_argument_of_the_wrong_kind_is_invalid_argument(worker) -> None:
+    _, peer = worker
+    st = status(peer.call("t.add", "two", 3))
+    assert st.code == Code.INVALID_ARGUMENT
+
+
+def test_an_unknown_function_is_not_found(worker) -> None:
+    _, peer = worker
+    assert status(peer.call("t.nope")).code == Code.NOT_FOUND
+
+
+def test_a_sync_function_calls_back_into_the_hub(worker) -> None:
+    _, peer = worker
+    assert value(peer.call("t.nested", 4, 5)) == 90
+
+
+def test_an_async_function_calls_back_into_the_hub(worker) -> None:
+    _, peer = worker
+    assert value(peer.call("t.anested", 4, 5)) == 10
+
+
+def test_a_fn_argument_is_callable_through_the_hub(worker) -> None:
+    _, peer = worker
+    peer.hub.functions["java.twice"] = lambda x: 2 * x
+    assert value(peer.call("t.apply", pb.Value(fn_value=pb.FnRef(name="java.twice")), 21)) == 42
+
+
+def test_ping_is_answered_while_functions_block(worker, gates: Gates) -> None:
+    _, peer = worker
+    blocked = peer.send_call("t.gated", "ping")
+    peer.ping(12345)  # answered although t.gated holds a thread
+    gates.event("ping").set()
+    assert value(peer.result(blocked)) == "opened ping"
+
+
+def test_calls_in_flight_complete_out_of_order(worker, gates: Gates) -> None:
+    _, peer = worker
+    first = peer.send_call("t.gated", "order")
+    assert value(peer.call("t.add", 1, 1)) == 2  # overtakes the blocked call
+    gates.event("order").set()
+    assert value(peer.result(first)) == "opened order"
+
+
+def test_cancel_stops_an_async_function(worker) -> None:
+    _, peer = worker
+    cid = peer.send_call("t.sleepy")
+    peer.ping(1)  # the call has been read once the pong is back
+    peer.cancel(cid)
+    assert status(peer.result(cid)).code == Code.CANCELLED
+
+
+def test_cancel_is_visible_to_a_sync_function(worker) -> None:
+    _, peer = worker
+    cid = peer.send_call("t.wait_cancel")
+    peer.ping(2)
+    peer.cancel(cid)
+    assert status(peer.result(cid)).code == Code.CANCELLED
+
+
+def test_a_call_past_its_timeout_is_deadline_exceeded(worker) -> None:
+    _, peer = worker
+    st = status(peer.call("t.sleepy", timeout_nanos=1_000_000))
+    assert st.code == Code.DEADLINE_EXCEEDED
+
+
+def test_a_batch_answers_in_order_and_fails_only_its_bad_call(worker) -> None:
+    _, peer = worker
+    br = peer.batch([("t.add", [1, 2]), ("t.fail", ["x"]), ("t.add", [3, 4])])
+    assert [r.WhichOneof("outcome") for r in br.results] == ["value", "status", "value"]
+    assert codec.decode(br.results[0].value) == 3
+    assert br.results[1].status.code == Code.INVALID_ARGUMENT
+    assert codec.decode(br.results[2].value) == 7
+
+
+def test_goaway_drains_calls_in_flight_then_the_worker_exits_0(sockdir: str) -> None:
+    gates = Gates()
+    hub = FakeHub(os.path.join(sockdir, "drain.sock"))
+    hub.functions["hub.gate"] = gates.gate
+    proc = start_worker(hub)
+    try:
+        peer = hub.accept()
+        peer.wait_announce()
+        cid = peer.send_call("t.gated", "drain")
+        peer.ping(3)
+        peer.goaway()
+        gates.event("drain").set()
+        assert value(peer.result(cid)) == "opened drain"
+        assert proc.wait(WAIT) == 0
+        _, err = proc.communicate(timeout=WAIT)
+        assert b"GoAway" in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        hub.close()
+
+
+def test_a_wrong_secret_makes_the_worker_exit_non_zero(sockdir: str) -> None:
+    hub = FakeHub(os.path.join(sockdir, "auth.sock"))
+    proc = start_worker(hub, secret_hex=os.urandom(32).hex())
+    try:
+        _, err = proc.communicate(timeout=WAIT)
+        assert proc.returncode != 0
+        assert b"handshake" in err and b"UNAUTHENTICATED" in err
+        assert hub.refused == ["bad proof from w-1"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        hub.close()
+
+
+def test_a_missing_environment_is_a_clear_error() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLYCALL_")}
+    proc = subprocess.run([sys.executable, "-m", "polycall.worker", "--file", FUNCS],
+                          env=env, capture_output=True, timeout=WAIT)
+    assert proc.returncode != 0
+    assert b"POLYCALL_SOCKET" in proc.stderr
+
+
+def test_help_describes_the_worker() -> None:
+    proc = subprocess.run([sys.executable, "-m", "polycall.worker", "--help"],
+                          capture_output=True, timeout=WAIT)
+    assert proc.returncode == 0
+    assert b"POLYCALL_WORKER_SECRET" in proc.stdout

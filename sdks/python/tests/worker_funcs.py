@@ -1,0 +1,100 @@
+"""Functions the end-to-end tests serve from a real worker process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+import numpy as np
+
+import polycall
+
+__polycall_namespace__ = "t"
+
+
+@dataclass
+class Point:
+    x: float
+    y: float
+
+
+@polycall.function
+def add(a: int, b: int) -> int:
+    """Adds two ints."""
+    return a + b
+
+
+@polycall.function(name="stats.mean", tags=["stats"])
+def mean(xs: np.ndarray) -> float:
+    return float(xs.mean())
+
+
+@polycall.function
+def scale(xs: np.ndarray, k: float) -> np.ndarray:
+    return xs * k
+
+
+@polycall.function
+def norm(p: Point) -> float:
+    return float((p.x**2 + p.y**2) ** 0.5)
+
+
+@polycall.function
+def small(n: int) -> Annotated[int, "i8"]:
+    return n
+
+
+@polycall.function
+def fail(message: str) -> None:
+    raise ValueError(message)
+
+
+@polycall.function
+def fail_bytes() -> None:
+    raise ValueError(b"bad \xff\xfe bytes")
+
+
+@polycall.function
+def huge() -> int:
+    return 2**70
+
+
+@polycall.function
+def nested(a: int, b: int) -> int:
+    """Calls back into the hub from a sync function."""
+    return polycall.call("java.math.add", a, b) * 10
+
+
+@polycall.function
+async def anested(a: int, b: int) -> int:
+    return await polycall.acall("java.math.add", a, b) + 1
+
+
+@polycall.function
+def apply(f: polycall.FnRef, x: int) -> int:
+    return f(x)  # type: ignore[no-any-return]
+
+
+@polycall.function
+def gated(key: str) -> str:
+    """Blocks in a nested call until the hub opens the gate named `key`."""
+    return str(polycall.call("hub.gate", key))
+
+
+@polycall.function
+def wait_cancel() -> str:
+    """Runs until the caller cancels or the deadline passes (bounded)."""
+    ctx = polycall.current()
+    assert ctx is not None
+    for _ in range(6000):
+        if ctx.cancelled:
+            return "stopped"
+        time.sleep(0.005)
+    return "never cancelled"
+
+
+@polycall.function
+async def sleepy() -> None:
+    await asyncio.sleep(3600)
