@@ -62,6 +62,12 @@ test: tools ## Run every test: Java (Maven), then each SDK's own suite (Python, 
 	done
 	@echo "make test: all suites passed"
 
+.PHONY: vectors
+vectors: $(WRAPPER) ## Regenerate spec/vectors/*.json from the Java codec (then commit them)
+	$(MVN) -q -pl polycall-wire -am install -DskipTests
+	$(MVN) -q -pl polycall-wire test-compile exec:java -Dexec.classpathScope=test \
+	  -Dexec.mainClass=io.polycall.wire.VectorGenerator -Dexec.args="$(ROOT)/spec/vectors"
+
 .PHONY: demo
 demo: build ## Build everything and run the end-to-end demo
 	bin/polycall demo
