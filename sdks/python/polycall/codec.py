@@ -51,9 +51,9 @@ except ImportError:  # pragma: no cover
 
 try:
     # upb refuses messages nested deeper than 100 (a list level is two messages, a map
-    # level three), below PolyCall's own depth limit of 64 containers; and its size cap is
-    # not ours. The SDK enforces both limits itself (frame size before parsing, depth while
-    # decoding), so the parser's are lifted.
+    # level three): enough for the default depth of 32 (WIRE.md), not for a hub that raises
+    # max_depth; and its size cap is not ours. The SDK enforces both limits itself (frame size
+    # before parsing, depth while decoding), so a too-deep value fails only its call.
     from google._upb import _message as _upb_message
 
     _upb_message.SetAllowOversizeProtos(True)
@@ -72,7 +72,7 @@ __all__ = [
     "ProtocolError",
 ]
 
-MAX_DEPTH = 64
+MAX_DEPTH = 32
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 
 _SCALAR_ENUM: dict[str, int] = {
@@ -211,12 +211,12 @@ def _infer(v: Any) -> Type | None:
         return StructOf(v.struct_name, tuple((k, Scalar("any")) for k in v))
     if isinstance(v, Mapping):
         return MapOf(Scalar("any"), Scalar("any"))
-    if dataclasses.is_dataclass(v) and not isinstance(v, type):
-        return _hints.struct_type_of(type(v))
-    if isinstance(v, Handle):
+    if isinstance(v, Handle):  # before dataclasses: Handle and FnRef are dataclasses too
         return HandleOf(v.kind)
     if isinstance(v, FnRef):
         return FnOf((), Scalar("any"))
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return _hints.struct_type_of(type(v))
     if np is not None:
         if isinstance(v, np.ndarray):
             name = _hints.numpy_dtype_name(v.dtype)
@@ -579,6 +579,11 @@ class FrameReader:
             del self._buf[: 4 + length]
             frames.append(parse_frame(body))
         return frames
+
+    def eof(self) -> None:
+        """The stream ended: ProtocolError if it ended inside a frame."""
+        if self._buf:
+            raise ProtocolError(f"stream ends inside a frame ({len(self._buf)} bytes pending)")
 
     @property
     def pending_bytes(self) -> int:

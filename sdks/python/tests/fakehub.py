@@ -56,9 +56,12 @@ class Peer:
             self.next_id += 1
             cid = self.next_id
             self.results[cid] = asyncio.get_running_loop().create_future()
-            call = pb.Call(call_id=cid, function=function, timeout_nanos=timeout_nanos,
-                           args=[a if isinstance(a, pb.Value) else codec.encode(a)
-                                 for a in args])
+            call = pb.Call(
+                call_id=cid,
+                function=function,
+                timeout_nanos=timeout_nanos,
+                args=[a if isinstance(a, pb.Value) else codec.encode(a) for a in args],
+            )
             self._write(pb.Frame(call=call))
             return cid
 
@@ -74,9 +77,17 @@ class Peer:
         async def go() -> pb.BatchResult:
             fut = asyncio.get_running_loop().create_future()
             self.batch_results[7] = fut
-            self._write(pb.Frame(batch=pb.Batch(batch_id=7, calls=[
-                pb.Call(function=n, args=[codec.encode(a) for a in args])
-                for n, args in calls])))
+            self._write(
+                pb.Frame(
+                    batch=pb.Batch(
+                        batch_id=7,
+                        calls=[
+                            pb.Call(function=n, args=[codec.encode(a) for a in args])
+                            for n, args in calls
+                        ],
+                    )
+                )
+            )
             return await asyncio.wait_for(fut, WAIT)
 
         return self.hub.run(go())
@@ -96,8 +107,11 @@ class Peer:
         self.hub.run(go())
 
     def goaway(self, code: int = 0, message: str = "") -> None:
-        self.hub.run(self._async_write(
-            pb.Frame(goaway=pb.GoAway(status=pb.Status(code=code, message=message)))))
+        self.hub.run(
+            self._async_write(
+                pb.Frame(goaway=pb.GoAway(status=pb.Status(code=code, message=message)))
+            )
+        )
 
     def send_raw(self, data: bytes) -> None:
         async def go() -> None:
@@ -158,11 +172,14 @@ class Peer:
         if fn is None and call.function == "polycall.functions":
             pattern = codec.decode(call.args[0]) if call.args else "*"
             sigs = [d.signature for d in self.announced] + [
-                f"{n}(...) -> any" for n in self.hub.functions]
+                f"{n}(...) -> any" for n in self.hub.functions
+            ]
             fn = lambda *_: [s for s in sigs if fnmatch.fnmatch(s.split("(")[0], pattern)]  # noqa: E731
         if fn is None:
-            res = pb.Result(call_id=call.call_id,
-                            status=pb.Status(code=5, message=f"no function {call.function}"))
+            res = pb.Result(
+                call_id=call.call_id,
+                status=pb.Status(code=5, message=f"no function {call.function}"),
+            )
         else:
             try:
                 value = fn(*[codec.decode(a) for a in call.args])
@@ -170,8 +187,10 @@ class Peer:
                     value = await value
                 res = pb.Result(call_id=call.call_id, value=codec.encode(value))
             except Exception as e:
-                res = pb.Result(call_id=call.call_id,
-                                status=pb.Status(code=2, message=f"{type(e).__name__}: {e}"))
+                res = pb.Result(
+                    call_id=call.call_id,
+                    status=pb.Status(code=2, message=f"{type(e).__name__}: {e}"),
+                )
         self.hub.calls_served.append(call)
         self._write(pb.Frame(result=res))
 
@@ -179,8 +198,15 @@ class Peer:
 class FakeHub:
     """The fake hub's server, on its own event-loop thread. Close with `close()`."""
 
-    def __init__(self, path: str, *, worker_id: str = "w-1", secret: bytes | None = None,
-                 versions: tuple[int, ...] = (1,), limits: pb.Limits | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        worker_id: str = "w-1",
+        secret: bytes | None = None,
+        versions: tuple[int, ...] = (1,),
+        limits: pb.Limits | None = None,
+    ) -> None:
         self.path = path
         self.worker_id = worker_id
         self.secret = secret if secret is not None else os.urandom(32)
@@ -222,13 +248,13 @@ class FakeHub:
         if os.path.exists(self.path):
             os.unlink(self.path)
 
-    async def _on_connect(self, reader: asyncio.StreamReader,
-                          writer: asyncio.StreamWriter) -> None:
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         from polycall._conn import read_frame
 
         nonce = os.urandom(32)
-        writer.write(codec.frame_bytes(pb.Frame(challenge=pb.Challenge(
-            nonce=nonce, versions=self.versions))))
+        writer.write(
+            codec.frame_bytes(pb.Frame(challenge=pb.Challenge(nonce=nonce, versions=self.versions)))
+        )
         frame = await read_frame(reader, codec.MAX_FRAME_BYTES)
         if frame is None or frame.WhichOneof("body") != "hello":
             self.refused.append("no Hello")
@@ -237,16 +263,27 @@ class FakeHub:
         hello = frame.hello
         if hello.role == pb.WORKER:
             good = hello.worker_id == self.worker_id and hmac.compare_digest(
-                hello.proof, proof_of(self.secret, nonce, hello.worker_id))
+                hello.proof, proof_of(self.secret, nonce, hello.worker_id)
+            )
             if not good:
                 self.refused.append(f"bad proof from {hello.worker_id}")
-                writer.write(codec.frame_bytes(pb.Frame(goaway=pb.GoAway(status=pb.Status(
-                    code=16, message="worker proof does not match")))))
+                writer.write(
+                    codec.frame_bytes(
+                        pb.Frame(
+                            goaway=pb.GoAway(
+                                status=pb.Status(code=16, message="worker proof does not match")
+                            )
+                        )
+                    )
+                )
                 await writer.drain()
                 writer.close()
                 return
-        writer.write(codec.frame_bytes(pb.Frame(welcome=pb.Welcome(
-            version=1, limits=self.limits, node_id="fake-node"))))
+        writer.write(
+            codec.frame_bytes(
+                pb.Frame(welcome=pb.Welcome(version=1, limits=self.limits, node_id="fake-node"))
+            )
+        )
         peer = Peer(self, reader, writer, hello)
         await self._peers.put(peer)
         await peer.read_loop()

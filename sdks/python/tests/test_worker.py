@@ -23,8 +23,9 @@ HERE = Path(__file__).parent
 FUNCS = str(HERE / "worker_funcs.py")
 
 
-def start_worker(hub: FakeHub, *, secret_hex: str | None = None,
-                 worker_id: str | None = None) -> subprocess.Popen[bytes]:
+def start_worker(
+    hub: FakeHub, *, secret_hex: str | None = None, worker_id: str | None = None
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         POLYCALL_SOCKET=hub.path,
@@ -33,7 +34,9 @@ def start_worker(hub: FakeHub, *, secret_hex: str | None = None,
     )
     return subprocess.Popen(
         [sys.executable, "-m", "polycall.worker", "--file", FUNCS, "--log-level", "DEBUG"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -283,14 +286,19 @@ def test_a_wrong_secret_makes_the_worker_exit_non_zero(sockdir: str) -> None:
 
 def test_a_missing_environment_is_a_clear_error() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLYCALL_")}
-    proc = subprocess.run([sys.executable, "-m", "polycall.worker", "--file", FUNCS],
-                          env=env, capture_output=True, timeout=WAIT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "polycall.worker", "--file", FUNCS],
+        env=env,
+        capture_output=True,
+        timeout=WAIT,
+    )
     assert proc.returncode != 0
     assert b"POLYCALL_SOCKET" in proc.stderr
 
 
 def test_help_describes_the_worker() -> None:
-    proc = subprocess.run([sys.executable, "-m", "polycall.worker", "--help"],
-                          capture_output=True, timeout=WAIT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "polycall.worker", "--help"], capture_output=True, timeout=WAIT
+    )
     assert proc.returncode == 0
     assert b"POLYCALL_WORKER_SECRET" in proc.stdout
