@@ -1,0 +1,182 @@
+// A small scripted hub for tests: a net.Server on a Unix socket in a temp dir that speaks the
+// hub side of WIRE.md (Challenge, proof check, Welcome, Announce, Calls both ways, Ping, Cancel,
+// Batch, GoAway). It uses the SDK's frame codec; the shared vectors pin that codec separately.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FrameReader, Outgoing, decodeFrame, encodeFrame } from '../src/codec.js';
+import { Code, toStatus } from '../src/errors.js';
+
+/** One accepted connection, seen from the hub. */
+export class Peer {
+  constructor(socket, hub) {
+    this.socket = socket;
+    this.hub = hub;
+    this.reader = new FrameReader();
+    this.nextCallId = 1;
+    this.pending = new Map();
+    this.pongs = new Map();
+    this.batches = new Map();
+    this.received = []; // every frame after the handshake, for assertions
+    this.hello = new Promise((r) => (this.onHello = r));
+    this.announce = new Promise((r) => (this.onAnnounce = r));
+    this.closed = new Promise((r) => socket.on('close', r));
+    this.state = 'hello';
+    this.nonce = randomBytes(32);
+    socket.on('data', (chunk) => {
+      for (const body of this.reader.push(chunk)) this.onFrame(decodeFrame(body));
+    });
+    socket.on('error', () => {});
+    this.send({ challenge: { nonce: this.nonce, versions: hub.versions } });
+  }
+
+  send(frame) {
+    if (!this.socket.destroyed) this.socket.write(encodeFrame(frame));
+  }
+
+  onFrame(frame) {
+    const kind = frame.body;
+    const m = frame[kind];
+    if (this.state === 'hello') {
+      this.helloFrame = m;
+      this.onHello(m);
+      if (m.role === 1 && !this.proofOk(m)) {
+        this.send({ goaway: { status: { code: Code.UNAUTHENTICATED, message: 'bad worker proof' } } });
+        this.socket.end();
+        this.state = 'refused';
+        return;
+      }
+      this.state = 'open';
+      this.send({ welcome: { version: 1, limits: this.hub.limits, nodeId: 'fake-node' } });
+      return;
+    }
+    this.received.push(frame);
+    switch (kind) {
+      case 'announce':
+        return this.onAnnounce(m);
+      case 'result': {
+        const p = this.pending.get(Number(m.callId));
+        this.pending.delete(Number(m.callId));
+        return p?.(m);
+      }
+      case 'pong':
+        return this.pongs.get(Number(m.nonce))?.(m);
+      case 'ping':
+        return this.send({ pong: { nonce: m.nonce } });
+      case 'batchResult':
+        return this.batches.get(Number(m.batchId))?.(m);
+      case 'call':
+        return void this.answer(m);
+      default:
+        return undefined;
+    }
+  }
+
+  proofOk(hello) {
+    const secret = this.hub.secrets[hello.workerId];
+    if (!secret || !hello.proof) return false;
+    const want = createHmac('sha256', secret).update(this.nonce).update(Buffer.from(hello.workerId, 'utf8')).digest();
+    return hello.proof.length === want.length && timingSafeEqual(hello.proof, want);
+  }
+
+  // A call from the peer (a nested call from a worker, or a client's call).
+  async answer(c) {
+    const handler = this.hub.handlers[c.function];
+    let result;
+    if (!handler) {
+      result = { callId: c.callId, status: { code: Code.NOT_FOUND, message: `no function ${c.function}` } };
+    } else {
+      try {
+        const args = c.args.map((a) => {
+          if (a.error) throw a.error;
+          return a.value;
+        });
+        const value = await handler(...args, { peer: this, call: c });
+        result = { callId: c.callId, value: new Outgoing(value) };
+      } catch (e) {
+        result = { callId: c.callId, status: toStatus(e) };
+      }
+    }
+    this.send({ result });
+  }
+
+  /** Calls a function the peer hosts; resolves with the Result frame body. */
+  call(name, args, { timeoutNanos, metadata } = {}) {
+    const callId = this.nextCallId++;
+    const done = new Promise((r) => this.pending.set(callId, r));
+    this.send({ call: { callId, function: name, args: args.map((a) => new Outgoing(a)), timeoutNanos, metadata } });
+    done.callId = callId;
+    return done;
+  }
+
+  cancel(callId) {
+    this.send({ cancel: { callId } });
+  }
+
+  ping(nonce) {
+    const pong = new Promise((r) => this.pongs.set(nonce, r));
+    this.send({ ping: { nonce } });
+    return pong;
+  }
+
+  batch(batchId, calls) {
+    const done = new Promise((r) => this.batches.set(batchId, r));
+    this.send({
+      batch: { batchId, calls: calls.map(([name, args]) => ({ function: name, args: args.map((a) => new Outgoing(a)) })) },
+    });
+    return done;
+  }
+
+  goAway(status) {
+    this.send({ goaway: status ? { status } : {} });
+  }
+}
+
+/**
+ * Starts a fake hub. `handlers` answer calls that peers make ("java.math.add": (a, b) => a + b);
+ * `secrets` maps worker ids to their secrets.
+ */
+export async function startFakeHub({ handlers = {}, secrets = {}, limits = {}, versions = [1] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'polycall-node-'));
+  const path = join(dir, 'hub.sock');
+  const peers = [];
+  let waiters = [];
+  const server = createServer((socket) => {
+    const peer = new Peer(socket, hub);
+    peers.push(peer);
+    for (const w of waiters) w(peer);
+    waiters = [];
+  });
+  const hub = {
+    path,
+    handlers,
+    secrets,
+    limits,
+    versions,
+    peers,
+    /** The next peer to connect (or the latest one already connected and not yet taken). */
+    nextPeer() {
+      const taken = hub.taken ?? 0;
+      if (peers.length > taken) {
+        hub.taken = taken + 1;
+        return Promise.resolve(peers[taken]);
+      }
+      return new Promise((r) =>
+        waiters.push((p) => {
+          hub.taken = (hub.taken ?? 0) + 1;
+          r(p);
+        }),
+      );
+    },
+    async close() {
+      for (const p of peers) p.socket.destroy();
+      await new Promise((r) => server.close(r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await new Promise((resolve) => server.listen(path, resolve));
+  return hub;
+}
