@@ -117,13 +117,14 @@ def encode(value: Any, type: Type | str | None = None, *, max_depth: int = MAX_D
 
 
 def encode_value_bytes(value: Any, type: Type | str | None = None) -> bytes:
-    return encode(value, type).SerializeToString(deterministic=True)
+    data: bytes = encode(value, type).SerializeToString(deterministic=True)
+    return data
 
 
 def _fail(path: str, err: InvalidArgument | OutOfRange) -> InvalidArgument | OutOfRange:
     msg = err.message
     sep = "" if msg.startswith(("[", ".")) else ": "
-    return err.__class__(err.code, f"{path}{sep}{msg}", err.frames)
+    return type(err)(f"{path}{sep}{msg}", err.frames)
 
 
 def _encode_into(out: pb.Value, v: Any, t: Type | None, depth: int, max_depth: int) -> None:
@@ -310,19 +311,18 @@ def _encode_scalar(out: pb.Value, v: Any, name: str | None) -> None:
 
 def _encode_struct(out: pb.StructValue, v: Any, t: StructOf, depth: int, max_depth: int) -> None:
     out.name = t.name
-    if isinstance(v, (Struct, Mapping)):
-        get = v.__getitem__
-        has = v.__contains__
-    elif dataclasses.is_dataclass(v) or (isinstance(v, tuple) and hasattr(v, "_fields")):
-
-        def get(k: str) -> Any:
-            return getattr(v, k)
-
-        def has(k: str) -> bool:
-            return hasattr(v, k)
-
-    else:
+    mapping = isinstance(v, Mapping)  # Struct is a Mapping too
+    if not mapping and not (
+        dataclasses.is_dataclass(v) or (isinstance(v, tuple) and hasattr(v, "_fields"))
+    ):
         raise _mismatch(v, t)
+
+    def get(k: str) -> Any:
+        return v[k] if mapping else getattr(v, k)
+
+    def has(k: str) -> bool:
+        return k in v if mapping else hasattr(v, k)
+
     out.SetInParent()
     for fname, ftype in t.fields:
         if not has(fname):
@@ -533,7 +533,7 @@ def _decode_ndarray(a: pb.NdArray) -> Any:
 
 def frame_bytes(frame: pb.Frame, max_frame_bytes: int = MAX_FRAME_BYTES) -> bytes:
     """The length-prefixed bytes of a Frame; InvalidArgument if it exceeds the frame limit."""
-    body = frame.SerializeToString(deterministic=True)
+    body: bytes = frame.SerializeToString(deterministic=True)
     if len(body) > max_frame_bytes:
         raise InvalidArgument(
             f"frame of {len(body)} bytes exceeds the limit of {max_frame_bytes} bytes"

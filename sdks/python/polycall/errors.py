@@ -79,23 +79,20 @@ class StackFrame:
 class PolyCallError(Exception):
     """A failed call: a status code, a message and the stack, innermost frame first.
 
-    Constructing the base class with a code gives the instance of the matching subclass'
-    shape, but to get the subclass itself use `error_for`.
+    ``PolyCallError(code, message, frames)`` for any code; the subclasses take the message
+    and frames only (``NotFound("no such function")``). `error_for` picks the subclass of a
+    code.
     """
 
     code: Code = Code.UNKNOWN
 
     def __init__(
         self,
-        code: Code | int | str | None = None,
+        code: Code | int | str,
         message: str = "",
         frames: Sequence[StackFrame] = (),
     ) -> None:
-        if isinstance(code, str) and not message and code not in Code.__members__:
-            # PolyCallError("message") on a subclass: the code is the class's own.
-            code, message = None, code
-        if code is not None:
-            self.code = Code[code] if isinstance(code, str) else Code(code)
+        self.code = Code[code] if isinstance(code, str) else Code(code)
         self.message = message
         self.frames: tuple[StackFrame, ...] = tuple(frames)
         super().__init__(f"{self.code.name}: {message}" if message else self.code.name)
@@ -125,71 +122,78 @@ class PolyCallError(Exception):
         return error_for(status.code, status.message, frames)
 
 
-class Cancelled(PolyCallError):
+class _CodedError(PolyCallError):
+    """Base of the per-code subclasses: the code is the class's own."""
+
+    def __init__(self, message: str = "", frames: Sequence[StackFrame] = ()) -> None:
+        super().__init__(type(self).code, message, frames)
+
+
+class Cancelled(_CodedError):
     code = Code.CANCELLED
 
 
-class Unknown(PolyCallError):
+class Unknown(_CodedError):
     code = Code.UNKNOWN
 
 
-class InvalidArgument(PolyCallError):
+class InvalidArgument(_CodedError):
     code = Code.INVALID_ARGUMENT
 
 
-class DeadlineExceeded(PolyCallError):
+class DeadlineExceeded(_CodedError):
     code = Code.DEADLINE_EXCEEDED
 
 
-class NotFound(PolyCallError):
+class NotFound(_CodedError):
     code = Code.NOT_FOUND
 
 
-class AlreadyExists(PolyCallError):
+class AlreadyExists(_CodedError):
     code = Code.ALREADY_EXISTS
 
 
-class PermissionDenied(PolyCallError):
+class PermissionDenied(_CodedError):
     code = Code.PERMISSION_DENIED
 
 
-class ResourceExhausted(PolyCallError):
+class ResourceExhausted(_CodedError):
     code = Code.RESOURCE_EXHAUSTED
 
 
-class FailedPrecondition(PolyCallError):
+class FailedPrecondition(_CodedError):
     code = Code.FAILED_PRECONDITION
 
 
-class Aborted(PolyCallError):
+class Aborted(_CodedError):
     code = Code.ABORTED
 
 
-class OutOfRange(PolyCallError):
+class OutOfRange(_CodedError):
     code = Code.OUT_OF_RANGE
 
 
-class Unimplemented(PolyCallError):
+class Unimplemented(_CodedError):
     code = Code.UNIMPLEMENTED
 
 
-class Internal(PolyCallError):
+class Internal(_CodedError):
     code = Code.INTERNAL
 
 
-class Unavailable(PolyCallError):
+class Unavailable(_CodedError):
     code = Code.UNAVAILABLE
 
 
-class DataLoss(PolyCallError):
+class DataLoss(_CodedError):
     code = Code.DATA_LOSS
 
 
-class Unauthenticated(PolyCallError):
+class Unauthenticated(_CodedError):
     code = Code.UNAUTHENTICATED
 
 
-_BY_CODE: dict[Code, type[PolyCallError]] = {
+_BY_CODE: dict[Code, type[_CodedError]] = {
     cls.code: cls
     for cls in (
         Cancelled,
@@ -222,9 +226,9 @@ def error_for(
         try:
             c = Code(code)
         except ValueError:
-            return Unknown(Code.UNKNOWN, f"status code {int(code)}: {message}", frames)
-    cls = _BY_CODE.get(c, PolyCallError)
-    return cls(c, message, frames)
+            return Unknown(f"status code {int(code)}: {message}", frames)
+    cls = _BY_CODE.get(c)
+    return cls(message, frames) if cls is not None else PolyCallError(c, message, frames)
 
 
 # Most specific first: KeyError is a LookupError, TimeoutError and PermissionError are OSErrors.
