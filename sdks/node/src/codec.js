@@ -53,7 +53,7 @@ if (endianness() !== 'LE') throw new Error('polycall: ndarray blocks assume a li
 
 /** Defaults from WIRE.md "Limits". */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_MAX_DEPTH = 64;
+export const DEFAULT_MAX_DEPTH = 32;
 
 /** Path of the .proto shipped in this package (a copy of spec/polycall.proto, kept equal by a test). */
 export const PROTO_PATH = fileURLToPath(new URL('../proto/polycall.proto', import.meta.url));
@@ -760,6 +760,17 @@ export class FrameReader {
       this.need = -1;
     }
     return out;
+  }
+
+  /**
+   * The stream has ended: a frame cut short is a protocol error (WIRE.md "Framing").
+   * @throws {InvalidArgumentError} when bytes of an incomplete frame remain
+   */
+  end() {
+    if (this.buffered > 0 || this.need >= 0) {
+      const what = this.need >= 0 ? `${this.buffered} of ${this.need} body bytes` : `${this.buffered} of 4 length bytes`;
+      throw new InvalidArgumentError(`stream ended inside a frame (${what})`);
+    }
   }
 
   /** Bytes received but not yet part of a whole frame. */

@@ -238,7 +238,7 @@ export const STRUCT_NAME = Symbol.for('polycall.structName');
 /** Marks `fields` (a plain object) as a struct named `name`; returns the object. */
 export function struct(name, fields) {
   const obj = { ...fields };
-  Object.defineProperty(obj, STRUCT_NAME, { value: String(name), enumerable: false });
+  if (name) Object.defineProperty(obj, STRUCT_NAME, { value: String(name), enumerable: false });
   return obj;
 }
 
