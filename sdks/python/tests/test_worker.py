@@ -302,3 +302,36 @@ def test_help_describes_the_worker() -> None:
     )
     assert proc.returncode == 0
     assert b"POLYCALL_WORKER_SECRET" in proc.stdout
+
+
+def test_the_example_module_serves_through_a_worker(sockdir: str) -> None:
+    hub = FakeHub(os.path.join(sockdir, "example.sock"))
+    hub.functions["math.sqrt"] = lambda x: x**0.5
+    env = dict(
+        os.environ,
+        POLYCALL_SOCKET=hub.path,
+        POLYCALL_WORKER_ID=hub.worker_id,
+        POLYCALL_WORKER_SECRET=hub.env_secret,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "polycall.worker", "--module", "stats_module"],
+        cwd=HERE.parent / "examples",
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        peer = hub.accept()
+        sigs = [d.signature for d in peer.wait_announce()]
+        assert (
+            "stats.summary(xs: ndarray<f64>) -> struct Summary{n: u32, mean: f64, std: f64}" in sigs
+        )
+        assert value(peer.call("stats.mean", np.arange(5.0))) == 2.0
+        assert status(peer.call("stats.mean", np.array([]))).code == Code.INVALID_ARGUMENT
+        assert value(peer.call("stats.hypot_sum", [3.0, -4.0])) == 7.0
+        peer.goaway()
+        assert proc.wait(WAIT) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=WAIT)
+        hub.close()
