@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -105,7 +106,8 @@ async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 
         log.error("handshake with the hub failed: %s", e)
         writer.close()
         return EXIT_HANDSHAKE
-    with ThreadPoolExecutor(threads, thread_name_prefix="polycall-fn") as pool:
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="polycall-fn")
+    try:
         conn = Connection(reader, writer, welcome, host=lookup, executor=pool)
         functions = registered()
         writer.write(
@@ -119,6 +121,8 @@ async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 
             ", ".join(f.name for f in functions),
         )
         await conn.run()
+    finally:
+        # A sync function that ignores its deadline must not keep the process alive.
         pool.shutdown(wait=False, cancel_futures=True)
     if conn.close_reason is None:
         log.info("drained after GoAway; exiting")
@@ -159,9 +163,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         log.exception("cannot load the functions: %s", e)
         return EXIT_USAGE
-    return asyncio.run(
+    code = asyncio.run(
         serve(env["POLYCALL_SOCKET"], env["POLYCALL_WORKER_ID"], secret, args.threads)
     )
+    if any(t.name.startswith("polycall-fn") and t.is_alive() for t in threading.enumerate()):
+        # Threads still running user code would block interpreter exit (executor threads are
+        # joined at exit); the connection is gone, so nobody wants their results.
+        log.warning("exiting with sync functions still running")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

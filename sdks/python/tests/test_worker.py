@@ -248,7 +248,9 @@ def test_a_batch_answers_in_order_and_fails_only_its_bad_call(worker) -> None:
     assert codec.decode(br.results[2].value) == 7
 
 
-def test_goaway_drains_calls_in_flight_then_the_worker_exits_0(sockdir: str) -> None:
+def test_goaway_drains_calls_in_flight_then_the_worker_exits_0_despite_a_stuck_thread(
+    sockdir: str,
+) -> None:
     gates = Gates()
     hub = FakeHub(os.path.join(sockdir, "drain.sock"))
     hub.functions["hub.gate"] = gates.gate
@@ -256,6 +258,8 @@ def test_goaway_drains_calls_in_flight_then_the_worker_exits_0(sockdir: str) -> 
     try:
         peer = hub.accept()
         peer.wait_announce()
+        st = status(peer.call("t.stuck", timeout_nanos=1_000_000))
+        assert st.code == Code.DEADLINE_EXCEEDED  # its thread runs on, ignoring the deadline
         cid = peer.send_call("t.gated", "drain")
         peer.ping(3)
         peer.goaway()
@@ -264,6 +268,7 @@ def test_goaway_drains_calls_in_flight_then_the_worker_exits_0(sockdir: str) -> 
         assert proc.wait(WAIT) == 0
         _, err = proc.communicate(timeout=WAIT)
         assert b"GoAway" in err
+        assert b"exiting with sync functions still running" in err
     finally:
         if proc.poll() is None:
             proc.kill()

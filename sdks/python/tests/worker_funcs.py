@@ -98,3 +98,10 @@ def wait_cancel() -> str:
 @polycall.function
 async def sleepy() -> None:
     await asyncio.sleep(3600)
+
+
+@polycall.function
+def stuck() -> None:
+    """Ignores its deadline and cancellation (bounded, so a broken test cannot hang forever)."""
+    for _ in range(2400):
+        time.sleep(0.05)
