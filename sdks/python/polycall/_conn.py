@@ -214,7 +214,7 @@ class Connection:
             if not pfut.done():
                 pfut.set_exception(reason)
         for s in list(self._serving.values()):
-            s.ctx._cancelled.set()
+            s.ctx._cancel()
             if s.task is not None:
                 s.task.cancel()
         with contextlib.suppress(Exception):
@@ -378,7 +378,7 @@ class Connection:
         serving = self._serving.get(call_id)
         if serving is None:
             return
-        serving.ctx._cancelled.set()
+        serving.ctx._cancel()
         if not serving.answered:
             serving.answered = True
             self._answer(call_id, status=error_for(Code.CANCELLED, "cancelled by the caller"))

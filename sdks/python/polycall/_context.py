@@ -7,13 +7,14 @@ on; `current` exposes the deadline and cancellation of that call.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import FailedPrecondition
+from .errors import Cancelled, FailedPrecondition
 
 if TYPE_CHECKING:
     from ._conn import Connection
@@ -31,6 +32,16 @@ class CallContext:
     deadline: float | None  # time.monotonic() seconds, None without a deadline
     metadata: dict[str, str]
     _cancelled: threading.Event = field(default_factory=threading.Event)
+    # Nested calls in flight from sync code; cancelled with this call.
+    _nested: set[concurrent.futures.Future[Any]] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _cancel(self) -> None:
+        self._cancelled.set()
+        with self._lock:
+            nested = list(self._nested)
+        for f in nested:
+            f.cancel()  # cancels the nested call's task, which sends Cancel to the hub
 
     @property
     def cancelled(self) -> bool:
@@ -87,10 +98,20 @@ def call(name: str, *args: Any, timeout: float | None = None) -> Any:
             f"polycall.call({name!r}) would block the event loop; in an async function use"
             " 'await polycall.acall(...)'"
         )
+    if ctx.cancelled:
+        raise Cancelled(f"{ctx.function} was cancelled; not calling {name}")
     fut = asyncio.run_coroutine_threadsafe(
         conn.call(name, list(args), _timeout(ctx, timeout)), conn.loop
     )
-    return fut.result()
+    with ctx._lock:
+        ctx._nested.add(fut)
+    try:
+        return fut.result()
+    except concurrent.futures.CancelledError:
+        raise Cancelled(f"{ctx.function} was cancelled while calling {name}") from None
+    finally:
+        with ctx._lock:
+            ctx._nested.discard(fut)
 
 
 async def acall(name: str, *args: Any, timeout: float | None = None) -> Any:

@@ -168,3 +168,18 @@ def test_the_asyncio_client_raises_status_exceptions(hub: FakeHub) -> None:
 def test_polycall_call_outside_a_worker_function_says_what_to_do() -> None:
     with pytest.raises(polycall.FailedPrecondition, match=r"polycall\.connect"):
         polycall.call("java.math.add", 1, 2)
+
+
+def test_garbage_from_the_hub_is_a_protocol_error_answered_with_goaway(hub: FakeHub) -> None:
+    client = polycall.connect(hub.path)
+    try:
+        peer = hub.accept()
+        peer.send_raw(bytes.fromhex("00000004ffffffff"))
+        peer.wait_closed()
+        goaways = [f.goaway for f in peer.received if f.WhichOneof("body") == "goaway"]
+        assert [g.status.code for g in goaways] == [polycall.Code.INVALID_ARGUMENT]
+        assert "Frame" in goaways[0].status.message
+        with pytest.raises(polycall.Unavailable, match="protocol error"):
+            client.call("java.math.add", 1, 2)
+    finally:
+        client.close()

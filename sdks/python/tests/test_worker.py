@@ -340,3 +340,37 @@ def test_the_example_module_serves_through_a_worker(sockdir: str) -> None:
             proc.kill()
         proc.communicate(timeout=WAIT)
         hub.close()
+
+
+def test_cancelling_a_sync_function_cancels_its_nested_call_at_the_hub(worker) -> None:
+    _, peer = worker
+    cid = peer.send_call("t.gated", "never-opened")
+    for _ in range(3000):  # bounded wait until the nested call reached the hub
+        if any(
+            f.WhichOneof("body") == "call"
+            and f.call.args
+            and codec.decode(f.call.args[0]) == "never-opened"
+            for f in peer.received
+        ):
+            break
+        peer.ping(4)
+    nested = [
+        f.call.call_id
+        for f in peer.received
+        if f.WhichOneof("body") == "call"
+        and f.call.args
+        and codec.decode(f.call.args[0]) == "never-opened"
+    ]
+    assert len(nested) == 1
+    peer.cancel(cid)
+    assert status(peer.result(cid)).code == Code.CANCELLED
+    for _ in range(3000):
+        if any(
+            f.WhichOneof("body") == "cancel" and f.cancel.call_id == nested[0]
+            for f in peer.received
+        ):
+            break
+        peer.ping(5)
+    assert any(
+        f.WhichOneof("body") == "cancel" and f.cancel.call_id == nested[0] for f in peer.received
+    )
