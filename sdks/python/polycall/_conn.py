@@ -49,6 +49,8 @@ from .types import Scalar
 log = logging.getLogger("polycall")
 
 PROTOCOL_VERSIONS = (1,)
+# StreamReader buffer: big enough that an ndarray of megabytes arrives in few reads.
+STREAM_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)

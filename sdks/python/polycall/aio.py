@@ -11,7 +11,7 @@ import contextlib
 from types import TracebackType
 from typing import Any
 
-from ._conn import Connection, handshake
+from ._conn import STREAM_LIMIT, Connection, handshake
 from ._proto import polycall_pb2 as pb
 from .errors import PolyCallError, Unavailable
 from .values import FnRef
@@ -25,7 +25,7 @@ FUNCTIONS_FUNCTION = "polycall.functions"
 async def connect(path: str) -> AsyncClient:
     """Connects to a node's client socket and completes the handshake as a CLIENT."""
     try:
-        reader, writer = await asyncio.open_unix_connection(path)
+        reader, writer = await asyncio.open_unix_connection(path, limit=STREAM_LIMIT)
     except OSError as e:
         raise Unavailable(f"cannot connect to {path}: {e}") from None
     try:

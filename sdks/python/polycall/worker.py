@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ._conn import Connection, handshake
+from ._conn import STREAM_LIMIT, Connection, handshake
 from ._proto import polycall_pb2 as pb
 from .codec import frame_bytes
 from .errors import PolyCallError
@@ -94,7 +94,7 @@ def load(modules: Sequence[str], files: Sequence[str]) -> None:
 async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 8) -> int:
     """Runs the worker protocol on `socket_path`; the process exit code."""
     try:
-        reader, writer = await asyncio.open_unix_connection(socket_path)
+        reader, writer = await asyncio.open_unix_connection(socket_path, limit=STREAM_LIMIT)
     except OSError as e:
         log.error("cannot connect to the hub at %s: %s", socket_path, e)
         return EXIT_CONNECTION_LOST

@@ -129,6 +129,8 @@ def test_an_ndarray_travels_as_one_block_both_ways(worker) -> None:
     _, peer = worker
     xs = np.arange(12, dtype=np.float64).reshape(3, 4)
     assert value(peer.call("stats.mean", xs)) == pytest.approx(5.5)
+    big = np.full(1 << 20, 0.5)  # 8 MiB each way
+    np.testing.assert_array_equal(value(peer.call("t.scale", big, 2.0)), np.ones(1 << 20))
     out = value(peer.call("t.scale", xs, 2.0))
     assert isinstance(out, np.ndarray)
     np.testing.assert_array_equal(out, xs * 2)
