@@ -37,8 +37,8 @@ public final class FrameReader {
   private static final int PREFIX_BYTES = 4;
   private static final int READ_BUFFER_BYTES = 64 * 1024;
 
-  private final WireLimits limits;
-  private final int recursionLimit;
+  private WireLimits limits;
+  private int recursionLimit;
   private final ByteBuffer prefix = ByteBuffer.allocate(PREFIX_BYTES);
   private byte[] body; // null while reading the prefix
   private int bodyFilled;
@@ -67,6 +67,15 @@ public final class FrameReader {
   /** The limits this reader enforces. */
   public WireLimits limits() {
     return limits;
+  }
+
+  /**
+   * Enforces {@code limits} from now on, as when a {@code Welcome} announces them: they apply to
+   * every frame whose length prefix has not been read yet. Frames already read stay as they are.
+   */
+  public void setLimits(WireLimits limits) {
+    this.limits = java.util.Objects.requireNonNull(limits, "limits");
+    this.recursionLimit = limits.protobufRecursionLimit();
   }
 
   /**

@@ -1,0 +1,980 @@
+package io.polycall.worker;
+
+import io.polycall.Status;
+import io.polycall.StatusException;
+import io.polycall.Value;
+import io.polycall.wire.FrameCodec;
+import io.polycall.wire.FrameReader;
+import io.polycall.wire.ProtocolException;
+import io.polycall.wire.StatusCodec;
+import io.polycall.wire.ValueCodec;
+import io.polycall.wire.WireLimits;
+import io.polycall.wire.proto.Batch;
+import io.polycall.wire.proto.BatchResult;
+import io.polycall.wire.proto.Call;
+import io.polycall.wire.proto.Cancel;
+import io.polycall.wire.proto.Frame;
+import io.polycall.wire.proto.GoAway;
+import io.polycall.wire.proto.Ping;
+import io.polycall.wire.proto.Pong;
+import io.polycall.wire.proto.Result;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One PolyCall connection after its handshake: frames in both directions over a Unix-domain stream
+ * socket, many calls in flight each way, multiplexed by {@code call_id}.
+ *
+ * <pre>
+ *                 +-------------------- Connection --------------------+
+ *   call(...) --> | encode -> write queue --> writer thread --> socket | --> peer
+ *   (any thread)  |                                                    |
+ *   handler   <-- | handler thread (virtual, one per incoming call)    |
+ *                 |   ^                                                |
+ *                 |   +-- reader thread <-- FrameReader <------ socket | <-- peer
+ *                 +----------------------------------------------------+
+ * </pre>
+ *
+ * <p>Each frame on the socket is a 4-byte big-endian length and a protobuf {@code Frame} (see
+ * {@link io.polycall.wire.FrameReader} and {@code spec/WIRE.md}).
+ *
+ * <h2>Threading</h2>
+ *
+ * <ul>
+ *   <li>Thread-safe: every public method may be called from any thread.
+ *   <li>One <b>reader</b> (virtual) thread reads frames and dispatches them; it never runs user
+ *       code except {@link ConnectionListener#onAnnounce}/{@code onWithdraw}/{@code onGoAway} and
+ *       the completion of futures (see below).
+ *   <li>One <b>writer</b> (virtual) thread writes queued frames in the order they were queued.
+ *       Callers never touch the socket, so interrupting a caller cannot close it, and the methods
+ *       that send ({@link #call}, {@link #ping}, ...) do not block.
+ *   <li>Each incoming call runs on its own virtual thread, so a handler may block and may call back
+ *       over this connection: nested and re-entrant calls work.
+ *   <li>Futures returned by {@link #call}, {@link #batch} and {@link #ping} are completed on the
+ *       reader thread; non-async dependent stages ({@code thenApply}, ...) run there too and must
+ *       not block. Use the {@code *Async} variants, or {@code get()}/{@code join()} on another
+ *       thread, for anything that waits.
+ * </ul>
+ *
+ * <h2>Lifecycle</h2>
+ *
+ * <p>Running until {@link #shutdown()} (sends {@code GoAway{OK}}, refuses new calls, closes when
+ * the calls in flight both ways have finished), {@link #shutdownNow()}/{@link #close()} (sends
+ * {@code GoAway{UNAVAILABLE}} and closes at once), a {@code GoAway} from the peer (drain if OK,
+ * close at once otherwise), the peer closing the socket, or a protocol error (sends {@code
+ * GoAway{INVALID_ARGUMENT}} naming the error, then closes). Closing fails every call still in
+ * flight with {@code UNAVAILABLE} and interrupts running handlers. {@link #closeFuture()} completes
+ * with the reason once the socket is closed.
+ *
+ * {@snippet :
+ * Connection conn = Connection.builder(channel)
+ *     .reader(accepted.reader())          // from the handshake, with any bytes it read ahead
+ *     .limits(limits)
+ *     .handler(call -> Value.f64(Math.cos(((Value.Float) call.args().get(0)).value())))
+ *     .start();
+ * Value v = conn.call("stats.mean", List.of(xs)).get();
+ * }
+ */
+public final class Connection implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+
+  /** How long last words (a GoAway) may take to leave before the socket is closed anyway. */
+  private static final long FLUSH_GRACE_MILLIS = 2_000;
+
+  private static final byte[] CLOSE = new byte[0];
+
+  private final String name;
+  private final SocketChannel channel;
+  private final FrameReader reader;
+  private final WireLimits limits;
+  private final ValueCodec codec;
+  private final CallHandler handler;
+  private final ConnectionListener listener;
+
+  private final AtomicLong nextId = new AtomicLong(1);
+  private final ConcurrentHashMap<Long, CompletableFuture<Value>> outgoing =
+      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, CompletableFuture<List<CallResult>>> outgoingBatches =
+      new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, Running> incoming = new ConcurrentHashMap<>();
+  private final Set<Running> incomingInBatches = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger incomingBatches = new AtomicInteger();
+
+  private final LinkedBlockingQueue<byte[]> writeQueue = new LinkedBlockingQueue<>();
+  private final AtomicBoolean closing = new AtomicBoolean();
+  private volatile boolean draining; // we sent GoAway{OK}
+  private volatile boolean peerGoingAway; // the peer sent GoAway{OK}
+  private volatile Status closeReason;
+  private final CompletableFuture<Status> closed = new CompletableFuture<>();
+
+  private Connection(Builder b) {
+    this.name = b.name;
+    this.channel = b.channel;
+    this.limits = b.limits;
+    this.reader = b.reader != null ? b.reader : FrameReader.of(b.limits);
+    this.codec = ValueCodec.of(b.limits);
+    this.handler = b.handler;
+    this.listener = b.listener;
+  }
+
+  /** A builder for a connection over {@code channel}, a connected blocking socket channel. */
+  public static Builder builder(SocketChannel channel) {
+    return new Builder(channel);
+  }
+
+  /** Settings of a connection; {@link #start()} makes it. Not thread-safe. */
+  public static final class Builder {
+    private final SocketChannel channel;
+    private String name;
+    private WireLimits limits = WireLimits.DEFAULT;
+    private FrameReader reader;
+    private CallHandler handler = CallHandler.none();
+    private ConnectionListener listener = ConnectionListener.none();
+
+    private Builder(SocketChannel channel) {
+      this.channel = Objects.requireNonNull(channel, "channel");
+      this.name = "conn-" + Integer.toHexString(System.identityHashCode(channel));
+    }
+
+    /** A name for thread names, log lines and error messages (e.g. the worker id). */
+    public Builder name(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** The limits of both directions, as the {@code Welcome} announced them. */
+    public Builder limits(WireLimits limits) {
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * The reader the handshake used. Pass it on: it may hold frames the peer sent right after its
+     * part of the handshake (a worker's {@code Announce}). Its limits are the ones it was made
+     * with.
+     */
+    public Builder reader(FrameReader reader) {
+      this.reader = Objects.requireNonNull(reader, "reader");
+      return this;
+    }
+
+    /** Runs incoming calls; by default every incoming call is NOT_FOUND. */
+    public Builder handler(CallHandler handler) {
+      this.handler = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    public Builder listener(ConnectionListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Starts the reader and writer threads and returns the running connection. */
+    public Connection start() {
+      if (!channel.isBlocking()) {
+        throw new IllegalArgumentException("the channel must be in blocking mode");
+      }
+      if (!channel.isConnected()) {
+        throw new IllegalArgumentException("the channel is not connected");
+      }
+      Connection c = new Connection(this);
+      Thread.ofVirtual().name("polycall-" + name + "-reader").start(c::readLoop);
+      Thread.ofVirtual().name("polycall-" + name + "-writer").start(c::writeLoop);
+      return c;
+    }
+  }
+
+  /** The name given at build time. */
+  public String name() {
+    return name;
+  }
+
+  /** The limits this connection enforces and respects. */
+  public WireLimits limits() {
+    return limits;
+  }
+
+  // ---- outgoing -------------------------------------------------------------------------------
+
+  /** {@link #call(String, List, long, Map)} with no deadline and no metadata. */
+  public CompletableFuture<Value> call(String function, List<Value> args) {
+    return call(function, args, 0, Map.of());
+  }
+
+  /**
+   * Calls {@code function} on the peer. Does not block.
+   *
+   * <p>The future completes with the result value, or exceptionally with a {@link StatusException}:
+   * the callee's status; DEADLINE_EXCEEDED when {@code timeoutNanos} passes first (a {@code Cancel}
+   * is then sent); UNAVAILABLE when the connection closes or is going away; RESOURCE_EXHAUSTED when
+   * {@link WireLimits#maxInFlight()} calls are already out or the frame would exceed the frame size
+   * limit; INVALID_ARGUMENT when the result does not decode. Cancelling the future sends {@code
+   * Cancel} to the peer.
+   *
+   * @param timeoutNanos the deadline, relative; 0 for none
+   */
+  public CompletableFuture<Value> call(
+      String function, List<Value> args, long timeoutNanos, Map<String, String> metadata) {
+    Objects.requireNonNull(function, "function");
+    if (timeoutNanos < 0) {
+      throw new IllegalArgumentException("timeoutNanos must not be negative: " + timeoutNanos);
+    }
+    Status refusal = refusalForNewCalls();
+    if (refusal != null) {
+      return CompletableFuture.failedFuture(refusal.asException());
+    }
+    if (limits.maxInFlight() > 0 && outgoing.size() >= limits.maxInFlight()) {
+      return CompletableFuture.failedFuture(
+          Status.RESOURCE_EXHAUSTED
+              .withDescription(
+                  limits.maxInFlight() + " calls already in flight on connection " + name)
+              .asException());
+    }
+    long id = nextId.getAndIncrement();
+    byte[] bytes;
+    try {
+      Call.Builder c =
+          Call.newBuilder()
+              .setCallId(id)
+              .setFunction(function)
+              .setTimeoutNanos(timeoutNanos)
+              .putAllMetadata(metadata);
+      for (Value a : args) {
+        c.addArgs(codec.encode(a));
+      }
+      bytes = FrameCodec.encode(Frame.newBuilder().setCall(c).build(), limits.maxFrameBytes());
+    } catch (StatusException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<Value> f = new CompletableFuture<>();
+    outgoing.put(id, f);
+    f.whenComplete(
+        (v, t) -> {
+          // Removed by someone else when a Result arrived or the connection closed; removed here
+          // when the caller gave up (cancel, deadline): then tell the peer.
+          if (outgoing.remove(id, f)
+              && (t instanceof CancellationException || isDeadline(t))
+              && !closing.get()) {
+            enqueue(Frame.newBuilder().setCancel(Cancel.newBuilder().setCallId(id)).build());
+          }
+          maybeFinishDrain();
+        });
+    if (timeoutNanos > 0) {
+      CompletableFuture.delayedExecutor(timeoutNanos, TimeUnit.NANOSECONDS)
+          .execute(
+              () ->
+                  f.completeExceptionally(
+                      Status.DEADLINE_EXCEEDED
+                          .withDescription(
+                              function
+                                  + " did not answer within "
+                                  + TimeUnit.NANOSECONDS.toMillis(timeoutNanos)
+                                  + " ms")
+                          .asException()));
+    }
+    enqueueBytes(bytes);
+    if (closing.get() && outgoing.remove(id, f)) {
+      f.completeExceptionally(unavailable().asException());
+    }
+    return f;
+  }
+
+  /**
+   * Sends many calls in one {@code Batch} frame. The future completes with one {@link CallResult}
+   * per call, in order (one failed call fails only its own result), or exceptionally as {@link
+   * #call} does for the whole batch (UNAVAILABLE, RESOURCE_EXHAUSTED for size).
+   */
+  public CompletableFuture<List<CallResult>> batch(List<BatchCall> calls) {
+    Status refusal = refusalForNewCalls();
+    if (refusal != null) {
+      return CompletableFuture.failedFuture(refusal.asException());
+    }
+    long id = nextId.getAndIncrement();
+    byte[] bytes;
+    try {
+      Batch.Builder b = Batch.newBuilder().setBatchId(id);
+      for (BatchCall bc : calls) {
+        Call.Builder c = Call.newBuilder().setFunction(bc.function());
+        for (Value a : bc.args()) {
+          c.addArgs(codec.encode(a));
+        }
+        b.addCalls(c);
+      }
+      bytes = FrameCodec.encode(Frame.newBuilder().setBatch(b).build(), limits.maxFrameBytes());
+    } catch (StatusException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<List<CallResult>> f = new CompletableFuture<>();
+    outgoingBatches.put(id, f);
+    f.whenComplete(
+        (v, t) -> {
+          outgoingBatches.remove(id, f);
+          maybeFinishDrain();
+        });
+    enqueueBytes(bytes);
+    if (closing.get() && outgoingBatches.remove(id, f)) {
+      f.completeExceptionally(unavailable().asException());
+    }
+    return f;
+  }
+
+  /**
+   * Sends {@code Ping}; the future completes when the matching {@code Pong} arrives, or
+   * exceptionally with UNAVAILABLE when the connection closes first. Does not block; the caller
+   * applies its own timeout ({@code orTimeout}).
+   */
+  public CompletableFuture<Void> ping() {
+    if (closing.get()) {
+      return CompletableFuture.failedFuture(unavailable().asException());
+    }
+    long nonce = nextId.getAndIncrement();
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    pings.put(nonce, f);
+    f.whenComplete((v, t) -> pings.remove(nonce, f));
+    enqueue(Frame.newBuilder().setPing(Ping.newBuilder().setNonce(nonce)).build());
+    if (closing.get() && pings.remove(nonce, f)) {
+      f.completeExceptionally(unavailable().asException());
+    }
+    return f;
+  }
+
+  /**
+   * Sends a frame that is not a call, result or ping, such as a worker's {@code Announce} or {@code
+   * Withdraw}. Does not block.
+   *
+   * @throws StatusException UNAVAILABLE when the connection is closing; RESOURCE_EXHAUSTED when the
+   *     frame is too large
+   */
+  public void send(Frame frame) {
+    switch (frame.getBodyCase()) {
+      case ANNOUNCE, WITHDRAW -> {}
+      default ->
+          throw new IllegalArgumentException(
+              "send() is for Announce and Withdraw; use call(), batch(), ping() or shutdown() for "
+                  + frame.getBodyCase());
+    }
+    if (closing.get()) {
+      throw unavailable().asException();
+    }
+    enqueueBytes(FrameCodec.encode(frame, limits.maxFrameBytes()));
+  }
+
+  /** Calls in flight that this side sent and that have not been answered. */
+  public int outgoingCount() {
+    return outgoing.size() + outgoingBatches.size();
+  }
+
+  /** Calls from the peer that are running here. */
+  public int incomingCount() {
+    return incoming.size() + incomingBatches.get();
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /**
+   * Sends {@code GoAway{OK}} and drains: new calls are refused with UNAVAILABLE, calls in flight in
+   * both directions finish, then the connection closes. Idempotent; does not block.
+   */
+  public void shutdown() {
+    if (closing.get() || draining) {
+      return;
+    }
+    draining = true;
+    enqueue(
+        Frame.newBuilder()
+            .setGoaway(GoAway.newBuilder().setStatus(StatusCodec.encode(Status.OK)))
+            .build());
+    maybeFinishDrain();
+  }
+
+  /**
+   * Sends {@code GoAway{UNAVAILABLE}} and closes now: calls in flight fail with UNAVAILABLE and
+   * running handlers are interrupted. Idempotent; does not block.
+   */
+  public void shutdownNow() {
+    Status s = Status.UNAVAILABLE.withDescription("connection " + name + " shut down");
+    terminate(s, goAway(s));
+  }
+
+  /** {@link #shutdownNow()}. Idempotent. */
+  @Override
+  public void close() {
+    shutdownNow();
+  }
+
+  /** Whether {@link #shutdown()} or {@link #shutdownNow()} was called, or the connection closed. */
+  public boolean isShutdown() {
+    return draining || closing.get();
+  }
+
+  /** Whether the socket is closed and the writer has stopped. */
+  public boolean isTerminated() {
+    return closed.isDone();
+  }
+
+  /** Waits until terminated; false when the time ran out first. */
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    try {
+      closed.get(timeout, unit);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return true;
+    }
+  }
+
+  /**
+   * Completes when the connection is closed, with the reason: OK after a clean drain, otherwise the
+   * status that closed it (the peer's GoAway, a protocol error, the stream ending).
+   */
+  public CompletableFuture<Status> closeFuture() {
+    return closed.copy();
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+
+  private void readLoop() {
+    try {
+      while (true) {
+        Frame f = reader.read(channel);
+        if (f == null) {
+          terminate(
+              peerGoingAway
+                  ? Status.OK
+                  : Status.UNAVAILABLE.withDescription("peer closed connection " + name),
+              null);
+          return;
+        }
+        dispatch(f);
+      }
+    } catch (ProtocolException e) {
+      protocolError(e.status());
+    } catch (IOException | RuntimeException e) {
+      if (!closing.get()) {
+        LOG.log(System.Logger.Level.DEBUG, "connection " + name + " read failed", e);
+        terminate(Status.UNAVAILABLE.withDescription("connection " + name + " failed: " + e), null);
+      }
+    }
+  }
+
+  private void dispatch(Frame f) {
+    switch (f.getBodyCase()) {
+      case CALL -> onCall(f.getCall());
+      case RESULT -> onResult(f.getResult());
+      case CANCEL -> onCancel(f.getCancel().getCallId());
+      case PING ->
+          enqueue(
+              Frame.newBuilder()
+                  .setPong(Pong.newBuilder().setNonce(f.getPing().getNonce()))
+                  .build());
+      case PONG -> {
+        CompletableFuture<Void> p = pings.remove(f.getPong().getNonce());
+        if (p != null) {
+          p.complete(null);
+        }
+      }
+      case ANNOUNCE -> listener.onAnnounce(this, f.getAnnounce());
+      case WITHDRAW -> listener.onWithdraw(this, f.getWithdraw());
+      case BATCH -> onBatch(f.getBatch());
+      case BATCH_RESULT -> onBatchResult(f.getBatchResult());
+      case GOAWAY -> onGoAway(StatusCodec.decode(f.getGoaway().getStatus()));
+      case CHALLENGE, HELLO, WELCOME ->
+          protocolError(
+              Status.INVALID_ARGUMENT.withDescription(
+                  "a "
+                      + f.getBodyCase().name().toLowerCase(java.util.Locale.ROOT)
+                      + " frame after the handshake"));
+      case BODY_NOT_SET ->
+          protocolError(Status.INVALID_ARGUMENT.withDescription("a Frame with no body set"));
+    }
+  }
+
+  private void onCall(Call c) {
+    long id = c.getCallId();
+    Status refusal = refusalForIncoming();
+    if (refusal != null) {
+      sendResult(id, null, refusal);
+      return;
+    }
+    List<Value> args;
+    try {
+      args = decodeArgs(c);
+    } catch (StatusException e) {
+      sendResult(id, null, e.status());
+      return;
+    }
+    IncomingCall call =
+        new IncomingCall(id, c.getFunction(), args, c.getTimeoutNanos(), c.getMetadataMap(), this);
+    Running r = new Running(call);
+    Thread t =
+        Thread.ofVirtual()
+            .name("polycall-" + name + "-call-" + id)
+            .unstarted(() -> runIncoming(r, true));
+    r.thread = t;
+    if (incoming.putIfAbsent(id, r) != null) {
+      protocolError(
+          Status.INVALID_ARGUMENT.withDescription("call_id " + id + " is already in flight"));
+      return;
+    }
+    scheduleDeadline(r);
+    t.start();
+  }
+
+  private void onBatch(Batch b) {
+    Status refusal = refusalForIncoming();
+    if (refusal != null) {
+      BatchResult.Builder out = BatchResult.newBuilder().setBatchId(b.getBatchId());
+      for (int i = 0; i < b.getCallsCount(); i++) {
+        out.addResults(Result.newBuilder().setStatus(StatusCodec.encode(refusal)));
+      }
+      enqueue(Frame.newBuilder().setBatchResult(out).build());
+      return;
+    }
+    incomingBatches.incrementAndGet();
+    Thread.ofVirtual()
+        .name("polycall-" + name + "-batch-" + b.getBatchId())
+        .start(() -> runBatch(b));
+  }
+
+  private void runBatch(Batch b) {
+    try {
+      List<Running> runs = new ArrayList<>(b.getCallsCount());
+      List<Status> early = new ArrayList<>(b.getCallsCount());
+      for (Call c : b.getCallsList()) {
+        try {
+          IncomingCall call =
+              new IncomingCall(
+                  0, c.getFunction(), decodeArgs(c), c.getTimeoutNanos(), c.getMetadataMap(), this);
+          Running r = new Running(call);
+          r.thread =
+              Thread.ofVirtual()
+                  .name("polycall-" + name + "-batch-" + b.getBatchId() + "-" + runs.size())
+                  .unstarted(() -> runIncoming(r, false));
+          incomingInBatches.add(r);
+          runs.add(r);
+          early.add(null);
+          scheduleDeadline(r);
+          r.thread.start();
+        } catch (StatusException e) {
+          runs.add(null);
+          early.add(e.status());
+        }
+      }
+      BatchResult.Builder out = BatchResult.newBuilder().setBatchId(b.getBatchId());
+      for (int i = 0; i < runs.size(); i++) {
+        Running r = runs.get(i);
+        if (r == null) {
+          out.addResults(Result.newBuilder().setStatus(StatusCodec.encode(early.get(i))));
+          continue;
+        }
+        r.thread.join();
+        incomingInBatches.remove(r);
+        out.addResults(r.result.build());
+      }
+      sendFrameOrStatus(
+          Frame.newBuilder().setBatchResult(out).build(),
+          s -> {
+            BatchResult.Builder failed = BatchResult.newBuilder().setBatchId(b.getBatchId());
+            for (int i = 0; i < b.getCallsCount(); i++) {
+              failed.addResults(Result.newBuilder().setStatus(StatusCodec.encode(s)));
+            }
+            return Frame.newBuilder().setBatchResult(failed).build();
+          });
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      incomingBatches.decrementAndGet();
+      maybeFinishDrain();
+    }
+  }
+
+  /** Runs one incoming call; sends its Result when {@code reply}, else leaves it in r.result. */
+  private void runIncoming(Running r, boolean reply) {
+    IncomingCall call = r.call;
+    Value value = null;
+    Status status = null;
+    try {
+      value = handler.onCall(call);
+      if (value == null) {
+        value = Value.NULL;
+      }
+    } catch (Throwable t) {
+      status = r.expired ? deadlineExceeded(call) : Status.fromThrowable(t);
+      if (call.isCancelled() && !r.expired && t instanceof InterruptedException) {
+        status = Status.CANCELLED.withDescription(call.function() + " was cancelled");
+      }
+    } finally {
+      r.finish();
+    }
+    Result.Builder res = Result.newBuilder().setCallId(call.callId());
+    if (status == null) {
+      try {
+        res.setValue(codec.encode(value));
+      } catch (RuntimeException e) {
+        status = Status.fromThrowable(e);
+      }
+    }
+    if (status != null) {
+      res.clearValue().setStatus(StatusCodec.encode(status));
+    }
+    r.result = res;
+    if (reply) {
+      try {
+        long id = call.callId();
+        sendFrameOrStatus(
+            Frame.newBuilder().setResult(res).build(),
+            s ->
+                Frame.newBuilder()
+                    .setResult(Result.newBuilder().setCallId(id).setStatus(StatusCodec.encode(s)))
+                    .build());
+      } finally {
+        incoming.remove(call.callId(), r);
+        maybeFinishDrain();
+      }
+    }
+  }
+
+  private List<Value> decodeArgs(Call c) {
+    List<Value> args = new ArrayList<>(c.getArgsCount());
+    for (int i = 0; i < c.getArgsCount(); i++) {
+      args.add(codec.decode(c.getArgs(i), "args[" + i + "]"));
+    }
+    return args;
+  }
+
+  private void scheduleDeadline(Running r) {
+    long t = r.call.timeoutNanos();
+    if (t > 0) {
+      CompletableFuture.delayedExecutor(t, TimeUnit.NANOSECONDS).execute(r::expire);
+    }
+  }
+
+  private void onCancel(long id) {
+    Running r = incoming.get(id);
+    if (r != null) {
+      r.cancel();
+    }
+  }
+
+  private void onResult(Result r) {
+    CompletableFuture<Value> f = outgoing.remove(r.getCallId());
+    if (f == null) {
+      return; // cancelled, timed out, or never ours: the answer is ignored
+    }
+    completeFromResult(f, r, "result of call " + r.getCallId());
+  }
+
+  private void completeFromResult(CompletableFuture<Value> f, Result r, String path) {
+    switch (r.getOutcomeCase()) {
+      case VALUE -> {
+        try {
+          f.complete(codec.decode(r.getValue(), path));
+        } catch (StatusException e) {
+          f.completeExceptionally(e);
+        }
+      }
+      case STATUS -> {
+        Status s = StatusCodec.decode(r.getStatus());
+        f.completeExceptionally(
+            (s.isOk() ? Status.INTERNAL.withDescription(path + ": a status of OK and no value") : s)
+                .asException());
+      }
+      case OUTCOME_NOT_SET ->
+          f.completeExceptionally(
+              Status.INVALID_ARGUMENT
+                  .withDescription(path + ": a Result with neither value nor status")
+                  .asException());
+    }
+  }
+
+  private void onBatchResult(BatchResult br) {
+    CompletableFuture<List<CallResult>> f = outgoingBatches.remove(br.getBatchId());
+    if (f == null) {
+      return;
+    }
+    List<CallResult> out = new ArrayList<>(br.getResultsCount());
+    for (int i = 0; i < br.getResultsCount(); i++) {
+      CompletableFuture<Value> one = new CompletableFuture<>();
+      completeFromResult(one, br.getResults(i), "batch " + br.getBatchId() + " result " + i);
+      out.add(
+          one.isCompletedExceptionally()
+              ? CallResult.ofStatus(Status.fromThrowable(one.exceptionNow()))
+              : CallResult.ofValue(one.resultNow()));
+    }
+    f.complete(List.copyOf(out));
+  }
+
+  private void onGoAway(Status s) {
+    listener.onGoAway(this, s);
+    if (!s.isOk()) {
+      terminate(s, null);
+      return;
+    }
+    peerGoingAway = true;
+    maybeFinishDrain();
+  }
+
+  private void protocolError(Status s) {
+    LOG.log(System.Logger.Level.WARNING, "protocol error on connection " + name + ": " + s);
+    terminate(s, goAway(s));
+  }
+
+  // ---- writing --------------------------------------------------------------------------------
+
+  private void enqueue(Frame f) {
+    try {
+      enqueueBytes(FrameCodec.encode(f, limits.maxFrameBytes()));
+    } catch (StatusException e) {
+      LOG.log(System.Logger.Level.WARNING, "dropped a frame on " + name + ": " + e.getMessage());
+    }
+  }
+
+  private void enqueueBytes(byte[] bytes) {
+    writeQueue.add(bytes);
+  }
+
+  /** Sends {@code f}; when it is too large to send, sends {@code instead} of the status. */
+  private void sendFrameOrStatus(Frame f, java.util.function.Function<Status, Frame> instead) {
+    byte[] bytes;
+    try {
+      bytes = FrameCodec.encode(f, limits.maxFrameBytes());
+    } catch (StatusException e) {
+      bytes = FrameCodec.encode(instead.apply(e.status()), limits.maxFrameBytes());
+    }
+    enqueueBytes(bytes);
+  }
+
+  private void sendResult(long id, Value v, Status s) {
+    Result.Builder r = Result.newBuilder().setCallId(id);
+    if (s == null) {
+      r.setValue(codec.encode(v));
+    } else {
+      r.setStatus(StatusCodec.encode(s));
+    }
+    enqueue(Frame.newBuilder().setResult(r).build());
+  }
+
+  private void writeLoop() {
+    Status failure = null;
+    try {
+      List<byte[]> batch = new ArrayList<>();
+      while (true) {
+        byte[] first = writeQueue.take();
+        if (first == CLOSE) {
+          break;
+        }
+        batch.clear();
+        batch.add(first);
+        boolean stop = false;
+        for (byte[] more; batch.size() < 64 && (more = writeQueue.poll()) != null; ) {
+          if (more == CLOSE) {
+            stop = true;
+            break;
+          }
+          batch.add(more);
+        }
+        ByteBuffer[] bufs = new ByteBuffer[batch.size()];
+        for (int i = 0; i < bufs.length; i++) {
+          bufs[i] = ByteBuffer.wrap(batch.get(i));
+        }
+        long left = 0;
+        for (ByteBuffer b : bufs) {
+          left += b.remaining();
+        }
+        while (left > 0) {
+          left -= channel.write(bufs);
+        }
+        if (stop) {
+          break;
+        }
+      }
+    } catch (IOException e) {
+      failure = Status.UNAVAILABLE.withDescription("connection " + name + " failed: " + e);
+    } catch (InterruptedException e) {
+      failure = Status.UNAVAILABLE.withDescription("connection " + name + " writer interrupted");
+    } finally {
+      if (failure != null && !closing.get()) {
+        terminate(failure, null);
+      }
+      closeChannel();
+      Status reason = closeReason != null ? closeReason : failure;
+      if (closed.complete(reason)) {
+        try {
+          listener.onClosed(this, reason);
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "onClosed of " + name + " threw", e);
+        }
+      }
+    }
+  }
+
+  // ---- closing --------------------------------------------------------------------------------
+
+  /**
+   * Starts closing, once: fails calls in flight, interrupts handlers, queues {@code lastWords} (a
+   * GoAway, or null) and the close marker; the writer closes the socket after them.
+   */
+  private void terminate(Status reason, Frame lastWords) {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    closeReason = reason;
+    StatusException gone = unavailable().asException();
+    for (Long id : outgoing.keySet()) {
+      CompletableFuture<Value> f = outgoing.remove(id);
+      if (f != null) {
+        f.completeExceptionally(gone);
+      }
+    }
+    for (Long id : outgoingBatches.keySet()) {
+      CompletableFuture<List<CallResult>> f = outgoingBatches.remove(id);
+      if (f != null) {
+        f.completeExceptionally(gone);
+      }
+    }
+    for (Long id : pings.keySet()) {
+      CompletableFuture<Void> f = pings.remove(id);
+      if (f != null) {
+        f.completeExceptionally(gone);
+      }
+    }
+    incoming.values().forEach(Running::cancel);
+    incomingInBatches.forEach(Running::cancel);
+    if (lastWords != null) {
+      enqueue(lastWords);
+    }
+    writeQueue.add(CLOSE);
+    // A peer that stops reading must not keep the socket open: close it after a grace period
+    // even if the last words are still stuck.
+    CompletableFuture.delayedExecutor(FLUSH_GRACE_MILLIS, TimeUnit.MILLISECONDS)
+        .execute(this::closeChannel);
+  }
+
+  private void closeChannel() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      LOG.log(System.Logger.Level.DEBUG, "closing " + name, e);
+    }
+  }
+
+  private void maybeFinishDrain() {
+    if ((draining || peerGoingAway)
+        && !closing.get()
+        && outgoing.isEmpty()
+        && outgoingBatches.isEmpty()
+        && incoming.isEmpty()
+        && incomingBatches.get() == 0) {
+      terminate(Status.OK, null);
+    }
+  }
+
+  private Status refusalForNewCalls() {
+    if (closing.get()) {
+      return unavailable();
+    }
+    if (draining) {
+      return Status.UNAVAILABLE.withDescription("connection " + name + " is shutting down");
+    }
+    if (peerGoingAway) {
+      return Status.UNAVAILABLE.withDescription(
+          "the peer of connection " + name + " is going away");
+    }
+    return null;
+  }
+
+  private Status refusalForIncoming() {
+    if (closing.get() || draining) {
+      return Status.UNAVAILABLE.withDescription("connection " + name + " is shutting down");
+    }
+    if (limits.maxInFlight() > 0 && incomingCount() >= limits.maxInFlight()) {
+      return Status.RESOURCE_EXHAUSTED.withDescription(
+          limits.maxInFlight() + " calls already in flight on connection " + name);
+    }
+    return null;
+  }
+
+  private Status unavailable() {
+    Status r = closeReason;
+    String why = r == null || r.isOk() ? "" : ": " + r;
+    return Status.UNAVAILABLE.withDescription("connection " + name + " closed" + why);
+  }
+
+  private static Frame goAway(Status s) {
+    return Frame.newBuilder()
+        .setGoaway(GoAway.newBuilder().setStatus(StatusCodec.encode(s)))
+        .build();
+  }
+
+  private static boolean isDeadline(Throwable t) {
+    return t instanceof StatusException se && se.status().code() == Status.Code.DEADLINE_EXCEEDED;
+  }
+
+  private static Status deadlineExceeded(IncomingCall call) {
+    return Status.DEADLINE_EXCEEDED.withDescription(
+        call.function()
+            + " ran past its deadline of "
+            + TimeUnit.NANOSECONDS.toMillis(call.timeoutNanos())
+            + " ms");
+  }
+
+  @Override
+  public String toString() {
+    return "Connection[" + name + (closing.get() ? ", closed" : "") + "]";
+  }
+
+  /** An incoming call and the thread running it. */
+  private static final class Running {
+    final IncomingCall call;
+    volatile Thread thread;
+    volatile Result.Builder result;
+    volatile boolean expired;
+    private boolean finished; // guarded by this
+
+    Running(IncomingCall call) {
+      this.call = call;
+    }
+
+    /** Interrupts the handler unless it has returned: a returned handler may be writing. */
+    synchronized void cancel() {
+      call.cancel();
+      if (!finished && thread != null) {
+        thread.interrupt();
+      }
+    }
+
+    void expire() {
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        expired = true;
+      }
+      cancel();
+    }
+
+    void finish() {
+      synchronized (this) {
+        finished = true;
+      }
+      Thread.interrupted(); // a cancel that raced the return must not leak into the next task
+    }
+  }
+}
