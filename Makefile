@@ -37,7 +37,17 @@ $(WRAPPER):
 	@git checkout -- mvnw 2>/dev/null || true
 
 .PHONY: tools
-tools: $(WRAPPER) native-testlib ## Install the build tools (Maven wrapper, gcc, zlib)
+tools: $(WRAPPER) native-testlib sdk-envs ## Install the build tools (Maven wrapper, gcc, zlib, SDK envs)
+
+# The Java system tests start real Python and Node workers, so the SDKs' environments come first.
+.PHONY: sdk-envs
+sdk-envs:
+	@command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3 python3-venv; }
+	@$(MAKE) --no-print-directory -C sdks/python env
+	@if [ -f sdks/node/package.json ]; then \
+	  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }; \
+	  test -d sdks/node/node_modules || (cd sdks/node && npm ci --no-audit --no-fund); \
+	fi
 
 .PHONY: native-testlib
 native-testlib: $(NATIVE_OUT)/libpolycalltest.so ## Build the project's own C test library
