@@ -455,8 +455,11 @@ public final class Connection implements AutoCloseable {
       while (true) {
         Frame f = reader.read(channel);
         if (f == null) {
+          // After a GoAway either way, the other side closing is the end of a clean drain, as
+          // long as none of our calls is left unanswered.
+          boolean clean = (draining || peerGoingAway) && outgoingCount() == 0;
           terminate(
-              peerGoingAway
+              clean
                   ? Status.OK
                   : Status.UNAVAILABLE.withDescription("peer closed connection " + name),
               null);
