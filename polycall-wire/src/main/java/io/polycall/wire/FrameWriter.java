@@ -19,6 +19,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * has taken all of it; a slow reader on the other side therefore holds up writers, which is the
  * stream's back pressure. The lock is a {@link ReentrantLock}, so a virtual thread waiting on it
  * does not pin its carrier.
+ *
+ * <p>A {@link java.nio.channels.SocketChannel} is interruptible: interrupting a thread while it
+ * writes closes the channel for everyone. Code whose writers may be interrupted (call handlers
+ * being cancelled) should write from one dedicated thread instead, as {@code Connection} in
+ * polycall-worker does.
  */
 public final class FrameWriter {
   private final WritableByteChannel channel;

@@ -459,9 +459,7 @@ public final class Connection implements AutoCloseable {
           // long as none of our calls is left unanswered.
           boolean clean = (draining || peerGoingAway) && outgoingCount() == 0;
           terminate(
-              clean
-                  ? Status.OK
-                  : Status.UNAVAILABLE.withDescription("peer closed connection " + name),
+              clean ? Status.OK : Status.UNAVAILABLE.withDescription("the peer closed the socket"),
               null);
           return;
         }
