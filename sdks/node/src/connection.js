@@ -182,7 +182,12 @@ export class Connection extends EventEmitter {
     }
     switch (kind) {
       case 'call':
-        return void this.serveCall(m).then((result) => this.sendResult(result));
+        return void this.serveCall(m).then((result) => {
+          // The Result goes out before the call stops counting toward a drain.
+          this.sendResult(result);
+          this.serving.delete(u64(m.callId));
+          this.maybeFinishDrain();
+        });
       case 'batch':
         return void this.serveBatch(m);
       case 'result':
@@ -338,8 +343,7 @@ export class Connection extends EventEmitter {
       return fail(Code.INVALID_ARGUMENT, `${def.name} takes ${params.length} argument(s), got ${args.length}`);
     }
     const controller = new AbortController();
-    const key = inBatch ? Symbol('batch') : callId;
-    if (!inBatch) this.serving.set(key, controller);
+    if (!inBatch) this.serving.set(callId, controller);
     const timeoutNanos = u64(c.timeoutNanos);
     const timeoutMs = timeoutNanos ? Number(timeoutNanos / 1000000n) || 1 : 0;
     const stopped = new Promise((resolve) => {
@@ -375,9 +379,7 @@ export class Connection extends EventEmitter {
       if (!(err instanceof PolyCallError)) this.log(`${def.name} failed: ${err?.stack ?? err}`);
       return fail(st.code, st.message, st.frames);
     } finally {
-      clearTimeout(timer);
-      if (!inBatch) this.serving.delete(key);
-      this.maybeFinishDrain();
+      clearTimeout(timer); // the caller removes the call from `serving` once its Result is out
     }
   }
 

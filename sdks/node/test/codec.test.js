@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import * as polycall from '../src/index.js';
+
+const { encodeValue, decodeValue, encodeFrame, decodeFrame, FrameReader, Outgoing } = polycall;
+const roundTrip = (v, opts) => decodeValue(encodeValue(v, opts));
+
+test('the shipped .proto is the same as spec/polycall.proto', () => {
+  const shipped = readFileSync(polycall.PROTO_PATH, 'utf8');
+  const spec = readFileSync(new URL('../../../spec/polycall.proto', import.meta.url), 'utf8');
+  assert.equal(shipped, spec, 'copy spec/polycall.proto to sdks/node/proto/polycall.proto');
+});
+
+test('plain JS values round trip in their natural form', () => {
+  for (const v of [null, true, false, 0, -1, 42, 1.5, -0, NaN, Infinity, 'héllo ✓ 🎉', [1, 'a', [null]], { x: 1, y: [2] }]) {
+    assert.deepEqual(roundTrip(v), v);
+  }
+  assert.deepEqual(roundTrip(new Map([[1, 'one'], ['k', { a: true }]])), new Map([[1, 'one'], ['k', { a: true }]]));
+  assert.deepEqual(roundTrip(Buffer.from([0, 255])), Buffer.from([0, 255]));
+  assert.equal(roundTrip(undefined), null);
+});
+
+test('safe integers travel as i64 and other numbers as f64', () => {
+  assert.deepEqual(decodeValue(encodeValue(3), { exact: true }), polycall.i64(3));
+  assert.deepEqual(decodeValue(encodeValue(3.5), { exact: true }), polycall.f64(3.5));
+  assert.deepEqual(decodeValue(encodeValue(2 ** 60), { exact: true }), polycall.f64(2 ** 60));
+  assert.deepEqual(decodeValue(encodeValue(-0), { exact: true }), polycall.f64(-0));
+});
+
+test('bigints pick i64 or u64 and come back as numbers when safe', () => {
+  assert.deepEqual(decodeValue(encodeValue(-(2n ** 63n)), { exact: true }), polycall.i64(-(2n ** 63n)));
+  assert.deepEqual(decodeValue(encodeValue(2n ** 64n - 1n), { exact: true }), polycall.u64(2n ** 64n - 1n));
+  assert.equal(roundTrip(5n), 5);
+  assert.equal(roundTrip(2n ** 60n), 2n ** 60n);
+});
+
+test('a bigint beyond 64 bits is OUT_OF_RANGE before anything is sent', () => {
+  assert.throws(() => encodeValue(2n ** 64n), polycall.OutOfRangeError);
+  assert.throws(() => encodeValue([1, -(2n ** 63n) - 1n]), (e) => e.code === polycall.Code.OUT_OF_RANGE && /value\[1\]/.test(e.message));
+});
+
+test('a declared type sets the width and a value outside it is INVALID_ARGUMENT with its path', () => {
+  assert.deepEqual(decodeValue(encodeValue(2, { type: 'f64' }), { exact: true }), polycall.f64(2));
+  assert.deepEqual(decodeValue(encodeValue([1, 2], { type: 'list<i8>' }), { exact: true }), [polycall.i8(1), polycall.i8(2)]);
+  assert.throws(
+    () => encodeValue([1, 300], { type: 'list<i8>' }),
+    (e) => e instanceof polycall.InvalidArgumentError && e.message.startsWith('value[1]:'),
+  );
+  assert.throws(() => polycall.u8(-1), polycall.InvalidArgumentError);
+  const m = decodeValue(encodeValue({ a: 1 }, { type: 'map<string, i32>' }), { exact: true });
+  assert.deepEqual(m, new Map([['a', polycall.i32(1)]]));
+});
+
+test('structs keep their name; a field named __proto__ stays a field', () => {
+  const p = roundTrip(polycall.struct('Point', { x: 1.5, y: 2 }));
+  assert.equal(p[polycall.STRUCT_NAME], 'Point');
+  assert.deepEqual(p, { x: 1.5, y: 2 });
+  const evil = JSON.parse('{"__proto__": {"polluted": true}}');
+  const back = roundTrip(evil);
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.deepEqual(Object.keys(back), ['__proto__']);
+  assert.equal({}.polluted, undefined);
+});
+
+test('TypedArrays are 1-D ndarrays; Uint8Array is bytes unless wrapped', () => {
+  const f32 = new Float32Array([0.5, -1, Infinity]);
+  assert.deepEqual(roundTrip(f32), f32);
+  const i32 = new Int32Array([1, -2, 2 ** 31 - 1]);
+  assert.deepEqual(roundTrip(i32), i32);
+  assert.deepEqual(roundTrip(new BigInt64Array([-1n])), new BigInt64Array([-1n]));
+  const u8 = polycall.ndarray(new Uint8Array([1, 2, 3, 4, 5, 6]), [2, 3]);
+  const back = roundTrip(u8);
+  assert.ok(back instanceof polycall.NdArray);
+  assert.deepEqual(back.shape, [2, 3]);
+  assert.equal(back.dtype, 'u8');
+  assert.ok(Buffer.isBuffer(roundTrip(new Uint8Array([1]))));
+});
+
+test('an 8 MB Float64Array round trips as one block, viewed in place when aligned', () => {
+  const xs = new Float64Array(1 << 20);
+  for (let i = 0; i < xs.length; i++) xs[i] = i * 0.5;
+  const bytes = encodeValue(xs);
+  assert.ok(bytes.length > 8 * xs.length);
+  // Put the Value at an offset that leaves the data 8-aligned, then at one that does not.
+  const header = bytes.length - xs.byteLength; // tags, dtype, shape, length varint
+  for (const shift of [0, 1]) {
+    const pad = (8 - (header % 8)) % 8 + shift;
+    const backing = new Uint8Array(bytes.length + pad);
+    backing.set(bytes, pad);
+    const view = backing.subarray(pad);
+    const back = decodeValue(view);
+    assert.ok(back instanceof Float64Array);
+    assert.equal(back.length, xs.length);
+    assert.equal(back[12345], 12345 * 0.5);
+    assert.equal(back.buffer === backing.buffer, shift === 0, shift === 0 ? 'aligned: a view' : 'unaligned: one copy');
+  }
+});
+
+test('depth is limited on decode (32 by default) and cycles are refused on encode', () => {
+  let deep = 1;
+  for (let i = 0; i < 33; i++) deep = [deep];
+  const bytes = encodeValue(deep, { maxDepth: 40 });
+  assert.throws(() => decodeValue(bytes), polycall.InvalidArgumentError);
+  assert.ok(decodeValue(bytes, { maxDepth: 33 }));
+  const cyclic = [];
+  cyclic.push(cyclic);
+  assert.throws(() => encodeValue(cyclic), /nesting deeper/);
+});
+
+test('values with no PolyCall type are refused with their path', () => {
+  assert.throws(() => encodeValue({ when: new Date() }), /value\.when: cannot send a Date/);
+  assert.throws(() => encodeValue([() => 1]), /value\[0\]: a JS function cannot be sent/);
+  assert.throws(() => encodeValue('\uD800'), /lone UTF-16 surrogate/);
+});
+
+test('handles and function references round trip', () => {
+  assert.deepEqual(roundTrip(new polycall.Handle('file', 2n ** 64n - 1n, 3)), new polycall.Handle('file', 2n ** 64n - 1n, 3));
+  const f = roundTrip(new polycall.FnRef('math.cos', 'fn(f64) -> f64'));
+  assert.ok(f instanceof polycall.FnRef);
+  assert.equal(f.name, 'math.cos');
+});
+
+test('the frame reader copes with 1-byte chunks and many frames in one chunk', () => {
+  const a = encodeFrame({ ping: { nonce: 7 } });
+  const b = encodeFrame({ result: { callId: 1, value: new Outgoing([1, 'two', new Float64Array([3])]) } });
+  const both = Buffer.concat([a, b, a]);
+  const oneByOne = new FrameReader();
+  const bodies = [];
+  for (const byte of both) bodies.push(...oneByOne.push(Buffer.from([byte])));
+  oneByOne.end();
+  const whole = new FrameReader().push(both);
+  assert.equal(bodies.length, 3);
+  assert.deepEqual(bodies, whole);
+  const r = decodeFrame(bodies[1]).result;
+  assert.deepEqual(r.value.value, [1, 'two', new Float64Array([3])]);
+});
+
+test('the frame reader refuses a bad length without reading the body', () => {
+  const r = new FrameReader(1024);
+  assert.throws(() => r.push(Buffer.from([0, 0, 4, 1])), /over the limit/);
+  assert.throws(() => new FrameReader().push(Buffer.alloc(4)), /length 0/);
+  const cut = new FrameReader();
+  cut.push(Buffer.from([0, 0, 0, 9, 1]));
+  assert.throws(() => cut.end(), /ended inside a frame/);
+});
+
+test('a bad value inside a frame fails only that value, not the frame', () => {
+  // Frame{call{call_id: 1, function: "f", args: [int 300 with width I8]}}, by hand.
+  const patched = Buffer.from('220c' + '0801' + '120166' + '1a0518d8047002', 'hex');
+  const call = decodeFrame(patched).call;
+  assert.equal(call.function, 'f');
+  assert.ok(call.args[0].error instanceof polycall.InvalidArgumentError);
+});
