@@ -90,7 +90,7 @@ public final class WorkerPool {
     while (System.nanoTime() < deadline) {
       boolean all = true;
       for (WorkerProcess p : snapshot()) {
-        all &= p != null && p.ready;
+        all &= p != null && p.ready && p.isAlive();
       }
       if (all) {
         return true;
@@ -182,6 +182,7 @@ public final class WorkerPool {
   }
 
   private void onExit(int slot, WorkerProcess p) {
+    p.ready = false;
     secrets.release(p.id);
     Connection c = p.connection();
     if (c != null) {
