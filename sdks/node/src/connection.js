@@ -113,6 +113,13 @@ export class Connection extends EventEmitter {
     this.closedPromise = new Promise((resolve) => this.once('close', resolve));
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.shutdown(new UnavailableError(`socket error: ${err.message}`, { cause: err })));
+    socket.on('end', () => {
+      try {
+        this.reader.end();
+      } catch (e) {
+        this.log(`protocol error: ${e.message}`);
+      }
+    });
     socket.on('close', () => this.shutdown(new UnavailableError('connection closed by the hub')));
   }
 
@@ -423,6 +430,9 @@ export class Connection extends EventEmitter {
    * @returns {Promise<void>} resolves once closed
    */
   drain() {
+    if (!this.draining && this.state === 'open') {
+      this.send({ goaway: { status: {} } }); // tell the hub to send no new calls
+    }
     this.draining = true;
     this.maybeFinishDrain();
     return this.closedPromise.then(() => {});
