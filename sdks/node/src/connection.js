@@ -28,6 +28,8 @@ import {
 import { setDefaultCaller } from './values.js';
 
 export const SDK_VERSION = '0.1.0';
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_NANOS = BigInt(MAX_TIMER_MS) * 1000000n;
 export const PROTOCOL_VERSION = 1;
 
 /**
@@ -299,7 +301,7 @@ export class Connection extends EventEmitter {
         this.maybeFinishDrain();
       };
       this.pending.set(callId, { resolve, reject, done, name });
-      if (timeoutMs) {
+      if (timeoutMs && timeoutMs <= MAX_TIMER_MS) {
         timer = setTimeout(() => {
           this.cancelOutgoing(callId);
           reject(new DeadlineExceededError(`call to ${name} exceeded its ${timeoutMs} ms deadline`));
@@ -352,7 +354,8 @@ export class Connection extends EventEmitter {
     const controller = new AbortController();
     if (!inBatch) this.serving.set(callId, controller);
     const timeoutNanos = u64(c.timeoutNanos);
-    const timeoutMs = timeoutNanos ? Number(timeoutNanos / 1000000n) || 1 : 0;
+    // Beyond what setTimeout can wait (~24.8 days) a deadline is as good as none.
+    const timeoutMs = timeoutNanos && timeoutNanos < MAX_TIMER_NANOS ? Number(timeoutNanos / 1000000n) || 1 : 0;
     const stopped = new Promise((resolve) => {
       controller.signal.addEventListener('abort', () => resolve(controller.signal.reason), { once: true });
     });

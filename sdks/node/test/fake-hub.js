@@ -34,7 +34,19 @@ export class Peer {
   }
 
   send(frame) {
-    if (!this.socket.destroyed) this.socket.write(encodeFrame(frame));
+    this.sendRaw(encodeFrame(frame));
+  }
+
+  /** Writes bytes as they are; with the hub's `oneByteWrites`, one byte per write. */
+  sendRaw(bytes) {
+    if (this.socket.destroyed) return;
+    if (!this.hub.oneByteWrites) return void this.socket.write(bytes);
+    for (const b of bytes) this.socket.write(Buffer.from([b]));
+  }
+
+  /** Waits for the Result of a call id sent by hand with sendRaw. */
+  resultFor(callId) {
+    return new Promise((r) => this.pending.set(callId, r));
   }
 
   onFrame(frame) {
@@ -139,7 +151,7 @@ export class Peer {
  * Starts a fake hub. `handlers` answer calls that peers make ("java.math.add": (a, b) => a + b);
  * `secrets` maps worker ids to their secrets.
  */
-export async function startFakeHub({ handlers = {}, secrets = {}, limits = {}, versions = [1] } = {}) {
+export async function startFakeHub({ handlers = {}, secrets = {}, limits = {}, versions = [1], oneByteWrites = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'polycall-node-'));
   const path = join(dir, 'hub.sock');
   const peers = [];
@@ -156,6 +168,7 @@ export async function startFakeHub({ handlers = {}, secrets = {}, limits = {}, v
     secrets,
     limits,
     versions,
+    oneByteWrites,
     peers,
     /** The next peer to connect (or the latest one already connected and not yet taken). */
     nextPeer() {

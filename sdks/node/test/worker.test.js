@@ -149,6 +149,33 @@ describe('a worker serving the stats module', () => {
   });
 });
 
+describe('a worker fed bad input, one byte per write', () => {
+  test('a bad argument fails only its call; garbage is a protocol error that ends the worker', async () => {
+    const hub = await startFakeHub({ secrets: { 'node-1': SECRET }, oneByteWrites: true });
+    try {
+      const worker = startWorker(hub);
+      const peer = await hub.nextPeer();
+      await peer.announce;
+      // Frame{call{call_id: 99, function: "stats.half", args: [int 300 with width I8]}}
+      const answer = peer.resultFor(99);
+      peer.sendRaw(Buffer.from('000000172215' + '0863' + '120a' + Buffer.from('stats.half').toString('hex') + '1a0518d8047002', 'hex'));
+      const bad = await answer;
+      assert.equal(bad.status.code, Code.INVALID_ARGUMENT);
+      assert.match(bad.status.message, /args\[0\]: 300 is outside i8/);
+      assert.equal((await peer.call('stats.half', [5])).value.value, 2.5);
+      peer.sendRaw(Buffer.from('00000004ffffffff', 'hex'));
+      await peer.closed;
+      const goaway = peer.received.find((f) => f.goaway);
+      assert.equal(goaway.goaway.status.code, Code.INVALID_ARGUMENT);
+      const { code, stderr } = await worker.exited;
+      assert.equal(code, 1);
+      assert.match(stderr, /protocol error/);
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
 describe('a worker that cannot prove who it is', () => {
   test('exits non-zero with a clear message when the secret is wrong', async () => {
     const hub = await startFakeHub({ secrets: { 'node-1': SECRET } });
