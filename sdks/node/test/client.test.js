@@ -66,6 +66,13 @@ describe('a client connected to the fake hub', () => {
     assert.deepEqual(await client.call('test.echo', { a: [1, 'b'] }), { a: [1, 'b'] });
   });
 
+  test('an 8 MB Float64Array goes to the hub and back in one piece', async () => {
+    const xs = new Float64Array(1 << 20).map((_, i) => i / 3);
+    const back = await client.call('test.echo', xs);
+    assert.ok(back instanceof Float64Array);
+    assert.deepEqual(back, xs);
+  });
+
   test('many calls in flight on one connection resolve independently, out of order', async () => {
     const first = client.call('test.wait', 'first');
     const second = client.call('test.wait', 'second');

@@ -66,6 +66,11 @@ describe('a worker serving the stats module', () => {
     assert.deepEqual(scaled.value.value, new Float64Array([3, 6]));
   });
 
+  test('a function sees its call metadata through currentCall(), and a declared map result is a map', async () => {
+    const r = await peer.call('stats.meta', [], { metadata: { 'trace-id': 'abc' } });
+    assert.deepEqual(r.value.value, new Map([['trace-id', 'abc']]));
+  });
+
   test('many calls in flight come back to their own call ids', async () => {
     const calls = Array.from({ length: 20 }, (_, i) => peer.call('stats.half', [i]));
     const results = await Promise.all(calls);
