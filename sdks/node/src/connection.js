@@ -352,7 +352,9 @@ export class Connection extends EventEmitter {
       return fail(Code.INVALID_ARGUMENT, `${def.name} takes ${params.length} argument(s), got ${args.length}`);
     }
     const controller = new AbortController();
-    if (!inBatch) this.serving.set(callId, controller);
+    // Batch entries have no call id of their own; they are still aborted on close and drained.
+    const key = inBatch ? Symbol('batch entry') : callId;
+    this.serving.set(key, controller);
     const timeoutNanos = u64(c.timeoutNanos);
     // Beyond what setTimeout can wait (~24.8 days) a deadline is as good as none.
     const timeoutMs = timeoutNanos && timeoutNanos < MAX_TIMER_NANOS ? Number(timeoutNanos / 1000000n) || 1 : 0;
@@ -389,7 +391,10 @@ export class Connection extends EventEmitter {
       if (!(err instanceof PolyCallError)) this.log(`${def.name} failed: ${err?.stack ?? err}`);
       return fail(st.code, st.message, st.frames);
     } finally {
-      clearTimeout(timer); // the caller removes the call from `serving` once its Result is out
+      clearTimeout(timer);
+      // A lone call leaves `serving` once its Result is out (see onFrame), a batch entry here:
+      // its batch is still in `serving` until the BatchResult is out.
+      if (inBatch) this.serving.delete(key);
     }
   }
 
