@@ -1,16 +1,28 @@
 package io.polycall.bench;
 
+import io.polycall.Value;
+import io.polycall.core.CallRequest;
+import io.polycall.core.CallResult;
+import io.polycall.core.PolyCall;
+import io.polycall.worker.WorkerSpec;
+import io.polycall.worker.WorkerSupervisor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The cross-language harness: Java calling Python through PolyCall and through its peers, in one
  * run, printed as percentiles with the ratios the issues ask for.
  *
- * <p>Usage: {@code CrossLangHarness PYTHON_EXE SCRIPTS_DIR} where PYTHON_EXE has py4j installed and
- * SCRIPTS_DIR holds py4j_peer.py. {@code make bench-xlang} sets both up.
+ * <p>Usage: {@code CrossLangHarness PYTHON_EXE SCRIPTS_DIR}, where PYTHON_EXE has py4j, numpy and
+ * the PolyCall Python SDK installed and SCRIPTS_DIR holds py4j_peer.py and bench_py.py. {@code make
+ * bench-xlang} sets both up.
  */
 public final class CrossLangHarness {
   public static void main(String[] args) throws Exception {
@@ -19,19 +31,112 @@ public final class CrossLangHarness {
       System.exit(2);
     }
     Path python = Path.of(args[0]);
-    Path scripts = Path.of(args[1]);
+    Path scripts = Path.of(args[1]).toAbsolutePath();
     int n = Integer.getInteger("calls", 20_000);
-    List<Latency.Summary> results = new ArrayList<>();
+    List<String> lines = new ArrayList<>();
 
-    try (Py4jPeer py4j = new Py4jPeer(python, scripts.resolve("py4j_peer.py"))) {
-      Py4jPeer.Target t = py4j.target();
-      results.add(Latency.measure("py4j: Java -> Python no-op", 2_000, n, t::noop));
+    Latency.Summary py4j;
+    try (Py4jPeer peer = new Py4jPeer(python, scripts.resolve("py4j_peer.py"))) {
+      Py4jPeer.Target t = peer.target();
+      py4j = Latency.measure("py4j: Java -> Python no-op", 2_000, n, t::noop);
     }
 
-    System.out.println("Cross-language calls, one in flight, same run:");
-    results.forEach(r -> System.out.println("  " + r));
+    try (PolyCall pc = PolyCall.create()) {
+      WorkerSupervisor workers = pc.addBridge(WorkerSupervisor.start(pc.registry(), pc));
+      workers.add(
+          WorkerSpec.python("bench", python, List.of("bench_py"))
+              .withProcesses(2)
+              .withMaxInFlight(1024)
+              .withEnvironment(Map.of("PYTHONPATH", scripts.toString())));
+      if (!workers.awaitReady(Duration.ofSeconds(60))) {
+        throw new IllegalStateException("the Python bench workers did not start");
+      }
+      Latency.Summary poly =
+          Latency.measure(
+              "polycall: Java -> Python no-op", 2_000, n, () -> pc.call("benchpy.noop"));
+      lines.add(py4j.toString());
+      lines.add(poly.toString());
+      lines.add(ratio("py4j p50 / polycall p50 (target >= 5x)", py4j.p50() / poly.p50()));
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "%-44s %s",
+              "polycall p50 <= 20 us",
+              poly.p50() <= 20 ? "MET" : "MISSED"));
+
+      lines.add(throughput(pc, 64, 100_000).toString());
+
+      int batchCalls = 1000;
+      List<CallRequest> batch = new ArrayList<>();
+      for (int i = 0; i < batchCalls; i++) {
+        batch.add(CallRequest.of("benchpy.noop"));
+      }
+      Latency.Summary b =
+          Latency.measure(
+              "polycall: batch of 1000 no-op calls",
+              20,
+              100,
+              () -> {
+                for (CallResult r : pc.batch(batch)) {
+                  r.valueOrThrow();
+                }
+              });
+      lines.add(b.toString());
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "%-44s %10.0f calls/s (target >= 300000)",
+              "  batch throughput",
+              batchCalls / (b.p50() / 1e6)));
+
+      Value.NdArray eight = Value.NdArray.allocate(io.polycall.Type.Scalar.F64, 1 << 20);
+      Latency.Summary big =
+          Latency.measure(
+              "polycall: 8 MB float64 Java -> Python -> Java",
+              20,
+              200,
+              () -> pc.call("benchpy.echo", eight));
+      lines.add(big.toString());
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "%-44s %8.2f ms (target <= 10 ms)",
+              "  8 MB round trip p50",
+              big.p50() / 1e3));
+    }
+
+    System.out.println("Cross-language calls, same run:");
+    lines.forEach(l -> System.out.println("  " + l));
     Path out = Path.of(System.getProperty("out", "build/bench/xlang.txt"));
     Files.createDirectories(out.toAbsolutePath().getParent());
-    Files.write(out, results.stream().map(Latency.Summary::toString).toList());
+    Files.write(out, lines);
+  }
+
+  private static String ratio(String what, double r) {
+    return String.format(Locale.ROOT, "%-44s %8.2fx", what, r);
+  }
+
+  /** {@code inFlight} virtual threads calling in a loop until {@code total} calls are done. */
+  private static Latency.Summary throughput(PolyCall pc, int inFlight, int total) throws Exception {
+    AtomicLong left = new AtomicLong(total);
+    CountDownLatch done = new CountDownLatch(inFlight);
+    long t0 = System.nanoTime();
+    for (int i = 0; i < inFlight; i++) {
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  while (left.decrementAndGet() >= 0) {
+                    pc.call("benchpy.noop");
+                  }
+                } finally {
+                  done.countDown();
+                }
+              });
+    }
+    done.await();
+    double secs = (System.nanoTime() - t0) / 1e9;
+    return new Latency.Summary(
+        "polycall: 2 Python processes, " + inFlight + " in flight", total, 0, 0, 0, total / secs);
   }
 }
