@@ -388,8 +388,12 @@ export class Connection extends EventEmitter {
       return { ...base, value: new Outgoing(outcome.v, def.parsed.result, 'result') };
     } catch (err) {
       const st = toStatus(err);
-      if (!(err instanceof PolyCallError)) this.log(`${def.name} failed: ${err?.stack ?? err}`);
-      return fail(st.code, st.message, st.frames);
+      // An anonymous implementation shows as the property it is called through: name it instead.
+      const frames = st.frames.map((f) => (f.function === 'implementation' ? { ...f, function: def.name } : f));
+      if (!(err instanceof PolyCallError)) {
+        this.log(`${def.name} failed: ${st.message}${frames.map((f) => `\n    at ${f.function} (${f.file}:${f.line})`).join('')}`);
+      }
+      return fail(st.code, st.message, frames);
     } finally {
       clearTimeout(timer);
       // A lone call leaves `serving` once its Result is out (see onFrame), a batch entry here:
