@@ -52,3 +52,11 @@ test('examples/client.mjs calls through a hub', async () => {
     await hub.close();
   }
 });
+
+test('nodeconf.mjs declares every bridge conformance function', async () => {
+  const { loadFunctions } = await import('../src/worker.js');
+  const fns = await loadFunctions([here('./fixtures/nodeconf.mjs')]);
+  assert.equal(fns.size, 23);
+  assert.equal(fns.get('nodeconf.add_i64').implementation(2 ** 53, 1), 2n ** 53n + 1n);
+  assert.throws(() => fns.get('nodeconf.checked_div').implementation(1, 0), RangeError);
+});
