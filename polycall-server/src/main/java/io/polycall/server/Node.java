@@ -11,18 +11,27 @@ import io.polycall.ffi.NativeLibrary;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
 import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
+import io.polycall.server.PolyCallConfig.WorkerPoolSpec;
 import io.polycall.server.internal.Substitution;
+import io.polycall.server.internal.WorkerRuntimes;
 import io.polycall.spi.BoundFunction;
+import io.polycall.worker.WorkerSpec;
+import io.polycall.worker.WorkerSupervisor;
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * Starts a PolyCall node from a {@link PolyCallConfig}: installs its interceptors, registers its
- * Java classes and binds its native libraries.
+ * Java classes, binds its native libraries and starts its worker pools (waiting until each pool's
+ * processes have announced their functions).
  *
  * {@snippet :
  * try (PolyCall pc = Node.start(PolyCallConfig.load(Path.of("polycall.yaml")))) {
@@ -40,13 +49,38 @@ public final class Node {
   private Node() {}
 
   /**
-   * A running node with everything the config declares registered.
+   * A node that serves its Unix socket: workers and clients (the SDKs' {@code connect}) use {@link
+   * #socketPath}. Closing it closes the node, which drains the workers; idempotent.
+   */
+  public record Serving(PolyCall node, Path socketPath) implements AutoCloseable {
+    @Override
+    public void close() {
+      node.close();
+    }
+  }
+
+  /**
+   * A running node with everything the config declares registered. It opens a Unix socket only when
+   * the config has worker pools.
    *
    * @throws StatusException INVALID_ARGUMENT for a class without {@code @PolyFunction} methods or a
    *     malformed native declaration; FAILED_PRECONDITION for a class that cannot be instantiated,
-   *     a library that cannot be loaded (unless optional) or a symbol it lacks
+   *     a library that cannot be loaded (unless optional), a symbol it lacks, a worker runtime that
+   *     is not installed (unless optional) or a pool that does not announce in time
    */
   public static PolyCall start(PolyCallConfig config) {
+    return start(config, false).node();
+  }
+
+  /**
+   * Like {@link #start}, and the node's Unix socket is open whether or not there are workers, for
+   * clients to call the node's functions.
+   */
+  public static Serving serve(PolyCallConfig config) {
+    return start(config, true);
+  }
+
+  private static Serving start(PolyCallConfig config, boolean socket) {
     PolyCall.Builder builder = PolyCall.builder();
     for (String name : config.interceptors()) {
       builder.withInterceptor(interceptor(name));
@@ -62,10 +96,84 @@ public final class Node {
           registerLibrary(pc, bridge, lib, config.baseDir());
         }
       }
-      return pc;
+      Path socketPath = null;
+      if (socket || !config.workers().isEmpty()) {
+        WorkerSupervisor workers = pc.addBridge(openSocket(pc, config));
+        socketPath = workers.socketPath();
+        startWorkers(workers, config);
+      }
+      return new Serving(pc, socketPath);
     } catch (RuntimeException | Error e) {
       pc.close();
       throw e;
+    }
+  }
+
+  private static WorkerSupervisor openSocket(PolyCall pc, PolyCallConfig config) {
+    Path dir = config.socketDir();
+    try {
+      return dir == null
+          ? WorkerSupervisor.start(pc.registry(), pc)
+          : WorkerSupervisor.start(pc.registry(), pc, dir);
+    } catch (IOException e) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription(
+              config.source()
+                  + " socket_dir: cannot open the node's socket in "
+                  + (dir == null ? "a temporary directory" : dir)
+                  + ": "
+                  + e
+                  + "; use a directory of yours on a local file system, with a short path"
+                  + " (Unix socket paths are limited to about 100 bytes)")
+          .withCause(e)
+          .asException();
+    }
+  }
+
+  /**
+   * Starts the pools one after the other, each waited for within its start timeout, so that a pool
+   * that does not come up is named in the failure.
+   */
+  private static void startWorkers(WorkerSupervisor workers, PolyCallConfig config) {
+    List<String> skipped = new ArrayList<>();
+    for (WorkerPoolSpec pool : config.workers()) {
+      Optional<WorkerSpec> spec = WorkerRuntimes.spec(pool, config.baseDir(), skipped);
+      if (spec.isEmpty()) {
+        // Optional means "if installed": a missing runtime is an expected state, not a warning.
+        LOG.log(Level.INFO, "skipping optional worker pool: {0}", skipped.getLast());
+        continue;
+      }
+      try {
+        workers.add(spec.get());
+      } catch (StatusException e) {
+        throw located(pool.where(), e);
+      }
+      boolean ready;
+      try {
+        ready = workers.awaitReady(pool.startTimeout());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw Status.CANCELLED
+            .withDescription("interrupted while worker pool '" + pool.name() + "' was starting")
+            .asException();
+      }
+      if (!ready) {
+        throw Status.FAILED_PRECONDITION
+            .withDescription(
+                pool.where()
+                    + ": worker pool '"
+                    + pool.name()
+                    + "' ("
+                    + pool.language()
+                    + ") did not announce its functions within "
+                    + pool.startTimeout().toMillis() / 1000.0
+                    + " s; look at the worker log lines (tagged ["
+                    + pool.name()
+                    + "-0 pid N]) for the reason, such as an import error; check "
+                    + (pool.language().equals("python") ? "'python:', " : "'node:', ")
+                    + "'modules' and 'files', or raise 'start_timeout'")
+            .asException();
+      }
     }
   }
 

@@ -8,13 +8,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * A node's configuration, read from YAML: the Java classes and native libraries whose functions it
- * registers, and the interceptors every call passes through. {@link Node#start} builds a running
- * {@link io.polycall.core.PolyCall} from it.
+ * A node's configuration, read from YAML: the Java classes, native libraries and worker pools whose
+ * functions it registers, and the interceptors every call passes through. {@link Node#start} builds
+ * a running {@link io.polycall.core.PolyCall} from it.
  *
  * <pre>{@code
  * interceptors: [logging]              # optional; 'logging' logs every call (INFO) and failure
@@ -31,6 +33,17 @@ import java.util.Objects;
  *   - library: ${polycall.testlib.dir}/libpolycalltest.so  # ${name}: system property, then env
  *     optional: true                   # skip it (and its functions) when it cannot be loaded
  *     functions: [...]
+ * workers:                             # optional; pools of Python or Node worker processes
+ *   - name: pystats                    # the pool's name: worker ids pystats-0, log lines
+ *     language: python                 # python | node
+ *     files: [workers/stats.py]        # and/or modules: [package.module]
+ *     processes: 2                     # optional, default 1; calls go to the least busy
+ *     max_in_flight: 64                # optional, default 64 calls per process
+ *     env: {OMP_NUM_THREADS: "1"}      # optional, added to the workers' clean environment
+ *     python: /usr/bin/python3         # optional; default sdks/python/.venv/bin/python
+ *     start_timeout: 20s               # optional; how long a process may take to announce
+ *     optional: true                   # skip the pool when its runtime is not installed
+ * socket_dir: /run/polycall            # optional; default a fresh owner-only temp directory
  * }</pre>
  *
  * <p>A class registers its static {@code @PolyFunction} methods, and its instance ones on an
@@ -54,6 +67,8 @@ public final class PolyCallConfig {
   private final List<String> interceptors;
   private final List<JvmClass> jvm;
   private final List<NativeLibrarySpec> natives;
+  private final List<WorkerPoolSpec> workers;
+  private final Path socketDir;
 
   /**
    * A Java class to register.
@@ -95,6 +110,47 @@ public final class PolyCallConfig {
     }
   }
 
+  /**
+   * A pool of worker processes (Python or Node) whose functions the node registers.
+   *
+   * @param language {@code python} or {@code node}
+   * @param modules Python module names, or Node module paths (relative to the config's directory)
+   * @param files source files, relative to the config's directory
+   * @param runtime the Python interpreter ({@code python}) or the Node worker script ({@code node})
+   *     as written in the config; null for the default
+   * @param optional when true, a pool whose runtime is not installed is skipped
+   */
+  public record WorkerPoolSpec(
+      String name,
+      String language,
+      List<String> modules,
+      List<String> files,
+      int processes,
+      int maxInFlight,
+      Map<String, String> env,
+      String runtime,
+      Duration startTimeout,
+      boolean optional,
+      String where) {
+    /** Processes per pool when the config does not say. */
+    public static final int DEFAULT_PROCESSES = 1;
+
+    /** Calls in flight per process when the config does not say. */
+    public static final int DEFAULT_MAX_IN_FLIGHT = 64;
+
+    /** How long a process may take to connect and announce when the config does not say. */
+    public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(20);
+
+    public WorkerPoolSpec {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(language, "language");
+      modules = List.copyOf(modules);
+      files = List.copyOf(files);
+      env = Map.copyOf(env);
+      Objects.requireNonNull(startTimeout, "startTimeout");
+    }
+  }
+
   /** Made by {@link #load} and {@link #parse}; public for tests and programmatic use. */
   public PolyCallConfig(
       String source,
@@ -102,11 +158,29 @@ public final class PolyCallConfig {
       List<String> interceptors,
       List<JvmClass> jvm,
       List<NativeLibrarySpec> natives) {
+    this(source, baseDir, interceptors, jvm, natives, List.of(), null);
+  }
+
+  /**
+   * Made by {@link #load} and {@link #parse}; public for tests and programmatic use.
+   *
+   * @param socketDir where the node's socket goes; null for a fresh owner-only temp directory
+   */
+  public PolyCallConfig(
+      String source,
+      Path baseDir,
+      List<String> interceptors,
+      List<JvmClass> jvm,
+      List<NativeLibrarySpec> natives,
+      List<WorkerPoolSpec> workers,
+      Path socketDir) {
     this.source = Objects.requireNonNull(source, "source");
     this.baseDir = Objects.requireNonNull(baseDir, "baseDir");
     this.interceptors = List.copyOf(interceptors);
     this.jvm = List.copyOf(jvm);
     this.natives = List.copyOf(natives);
+    this.workers = List.copyOf(workers);
+    this.socketDir = socketDir;
   }
 
   /**
@@ -143,7 +217,10 @@ public final class PolyCallConfig {
     return ConfigReader.read(yaml, source, baseDir);
   }
 
-  /** The example config bundled in this jar ({@code examples/polycall.yaml} in the sources). */
+  /**
+   * The example config bundled in this jar ({@code examples/polycall.yaml} in the sources). Its
+   * relative paths start at the repository's {@code examples/} when the repository is found.
+   */
   public static PolyCallConfig builtIn() {
     try (InputStream in = PolyCallConfig.class.getResourceAsStream(BUILT_IN_RESOURCE)) {
       if (in == null) {
@@ -153,7 +230,13 @@ public final class PolyCallConfig {
             .asException();
       }
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      return parse(text, "built-in example config", Path.of("").toAbsolutePath());
+      // Its worker files live beside the example in the repository; without one, nothing does.
+      Path base =
+          io.polycall.server.internal.WorkerRuntimes.repoRoot()
+              .map(r -> r.resolve("examples"))
+              .filter(Files::isDirectory)
+              .orElse(Path.of("").toAbsolutePath());
+      return parse(text, "built-in example config", base);
     } catch (IOException e) {
       throw Status.INTERNAL
           .withDescription("cannot read the built-in config")
@@ -184,6 +267,16 @@ public final class PolyCallConfig {
     return natives;
   }
 
+  /** Worker pools, in config order. */
+  public List<WorkerPoolSpec> workers() {
+    return workers;
+  }
+
+  /** Where the node's socket goes (resolved against the config's directory), or null. */
+  public Path socketDir() {
+    return socketDir;
+  }
+
   @Override
   public String toString() {
     return "PolyCallConfig["
@@ -192,7 +285,9 @@ public final class PolyCallConfig {
         + jvm.size()
         + " classes, "
         + natives.size()
-        + " libraries, interceptors "
+        + " libraries, "
+        + workers.size()
+        + " worker pools, interceptors "
         + interceptors
         + "]";
   }

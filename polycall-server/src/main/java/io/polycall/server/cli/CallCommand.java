@@ -92,6 +92,11 @@ final class CallCommand implements Callable<Integer> {
   }
 
   static Duration parseDuration(String text) {
+    return parseDuration("--timeout", text);
+  }
+
+  /** {@code 500ms}, {@code 2s}, {@code 1.5s}, {@code 1m}; else a usage error naming the option. */
+  static Duration parseDuration(String option, String text) {
     String t = text.trim().toLowerCase(java.util.Locale.ROOT);
     try {
       if (t.endsWith("ms")) {
@@ -109,6 +114,6 @@ final class CallCommand implements Callable<Integer> {
     }
     throw new PolyCallCli.UsageException(
         io.polycall.Status.INVALID_ARGUMENT.withDescription(
-            "--timeout " + text + " is not a duration; write 500ms, 2s or 1m"));
+            option + " " + text + " is not a duration; write 500ms, 2s or 1m"));
   }
 }

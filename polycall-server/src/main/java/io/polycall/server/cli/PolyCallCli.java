@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
  *   polycall [--config FILE] functions [GLOB]     name@version, bridge, signature, tags
  *   polycall [--config FILE] describe NAME        signature, bridge, version, tags, doc
  *   polycall [--config FILE] call NAME [ARG...]   each ARG is JSON; the result is JSON on stdout
+ *   polycall [--config FILE] serve [--for 30s]    serves the node's Unix socket until a signal
  *   polycall demo                                 a tour of PolyCall, self-contained
  * </pre>
  *
@@ -42,6 +43,7 @@ import picocli.CommandLine.Option;
       FunctionsCommand.class,
       DescribeCommand.class,
       CallCommand.class,
+      ServeCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },
@@ -73,6 +75,11 @@ public final class PolyCallCli implements Runnable {
   private PolyCall node;
 
   public static void main(String[] args) {
+    // One line per record (the JDK default takes two), before anything creates a logger.
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      System.setProperty(
+          "java.util.logging.SimpleFormatter.format", "%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+    }
     int code;
     try (PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true)) {
@@ -140,6 +147,7 @@ public final class PolyCallCli implements Runnable {
    */
   PolyCall node() {
     if (node == null) {
+      quietWorkers();
       PolyCallConfig cfg;
       try {
         cfg = loadConfig();
@@ -149,6 +157,25 @@ public final class PolyCallCli implements Runnable {
       }
     }
     return node;
+  }
+
+  /** Held so that the level set below stays set: JUL keeps loggers only weakly. */
+  private static volatile List<java.util.logging.Logger> quiet;
+
+  /**
+   * A one-shot command shows worker start-up lines only when something goes wrong; {@code serve}
+   * logs them all.
+   */
+  private static void quietWorkers() {
+    if (quiet == null) {
+      quiet =
+          List.of(
+              java.util.logging.Logger.getLogger("io.polycall.worker"),
+              java.util.logging.Logger.getLogger(Node.class.getName()));
+    }
+    for (java.util.logging.Logger l : quiet) {
+      l.setLevel(java.util.logging.Level.WARNING);
+    }
   }
 
   PolyCallConfig loadConfig() {

@@ -6,9 +6,12 @@ import io.polycall.server.PolyCallConfig;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
 import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
+import io.polycall.server.PolyCallConfig.WorkerPoolSpec;
 import java.io.StringReader;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,10 +35,27 @@ public final class ConfigReader {
   /** The interceptors a config may name, with what each does (for the error message). */
   public static final Map<String, String> INTERCEPTORS = Map.of("logging", "logs every call");
 
-  private static final Set<String> TOP_KEYS = Set.of("interceptors", "jvm", "native");
+  private static final Set<String> TOP_KEYS =
+      Set.of("interceptors", "jvm", "native", "workers", "socket_dir");
   private static final Set<String> JVM_KEYS = Set.of("class");
   private static final Set<String> LIBRARY_KEYS = Set.of("library", "optional", "functions");
   private static final Set<String> FUNCTION_KEYS = Set.of("declare", "doc", "version");
+  private static final Set<String> WORKER_KEYS =
+      Set.of(
+          "name",
+          "language",
+          "modules",
+          "files",
+          "processes",
+          "max_in_flight",
+          "env",
+          "python",
+          "node",
+          "start_timeout",
+          "optional");
+
+  /** The languages a worker pool may run, with the key that names its runtime. */
+  private static final Map<String, String> LANGUAGES = Map.of("python", "python", "node", "node");
 
   private final String source;
 
@@ -87,7 +107,183 @@ public final class ConfigReader {
         natives.add(library(items.get(i), "native[" + i + "]"));
       }
     }
-    return new PolyCallConfig(source, baseDir, interceptors, jvm, natives);
+    List<WorkerPoolSpec> workers = new ArrayList<>();
+    Node workersNode = top.get("workers");
+    if (workersNode != null) {
+      List<Node> items = sequence(workersNode, "workers", "a list of worker pools");
+      Map<String, String> names = new HashMap<>();
+      for (int i = 0; i < items.size(); i++) {
+        WorkerPoolSpec pool = workerPool(items.get(i), "workers[" + i + "]");
+        String earlier = names.putIfAbsent(pool.name(), "workers[" + i + "]");
+        if (earlier != null) {
+          throw invalid(
+              line(items.get(i)),
+              "workers[" + i + "].name",
+              "names pool '"
+                  + pool.name()
+                  + "' again (first at "
+                  + names.get(pool.name())
+                  + "); give each pool its own name");
+        }
+        workers.add(pool);
+      }
+    }
+    Path socketDir = null;
+    Node socketNode = top.get("socket_dir");
+    if (socketNode != null) {
+      String dir = string(socketNode, "socket_dir");
+      if (dir.isBlank()) {
+        throw invalid(line(socketNode), "socket_dir", "must be a directory path, not blank");
+      }
+      socketDir = baseDir.resolve(dir).normalize();
+    }
+    return new PolyCallConfig(source, baseDir, interceptors, jvm, natives, workers, socketDir);
+  }
+
+  private WorkerPoolSpec workerPool(Node node, String path) {
+    Map<String, Node> m = mapping(node, path, WORKER_KEYS, "a worker pool entry");
+    Node nameNode = required(m, "name", node, path, "the pool's name, such as pystats");
+    String name = string(nameNode, path + ".name");
+    if (!name.matches("[A-Za-z0-9_][A-Za-z0-9_.-]*")) {
+      throw invalid(
+          line(nameNode),
+          path + ".name",
+          "'" + name + "' is not a pool name; use letters, digits, '_', '.' and '-'");
+    }
+    Node langNode = required(m, "language", node, path, "python or node");
+    String language = string(langNode, path + ".language");
+    if (!LANGUAGES.containsKey(language)) {
+      throw invalid(
+          line(langNode),
+          path + ".language",
+          "names an unknown worker language '" + language + "'; known: [node, python]");
+    }
+    for (String runtimeKey : LANGUAGES.values()) {
+      if (!runtimeKey.equals(LANGUAGES.get(language)) && m.containsKey(runtimeKey)) {
+        throw invalid(
+            line(m.get(runtimeKey)),
+            path + "." + runtimeKey,
+            "is for "
+                + runtimeKey
+                + " pools; this pool's language is "
+                + language
+                + " (its runtime key is '"
+                + LANGUAGES.get(language)
+                + "')");
+      }
+    }
+    List<String> modules = strings(m.get("modules"), path + ".modules");
+    List<String> files = strings(m.get("files"), path + ".files");
+    if (modules.isEmpty() && files.isEmpty()) {
+      throw invalid(
+          line(node),
+          path,
+          "needs 'modules' or 'files' (or both): the code whose functions the pool serves, such"
+              + " as files: [workers/stats.py]");
+    }
+    int processes = WorkerPoolSpec.DEFAULT_PROCESSES;
+    if (m.containsKey("processes")) {
+      processes = integer(m.get("processes"), path + ".processes");
+      if (processes < 1) {
+        throw invalid(line(m.get("processes")), path + ".processes", "must be 1 or more");
+      }
+    }
+    int maxInFlight = WorkerPoolSpec.DEFAULT_MAX_IN_FLIGHT;
+    if (m.containsKey("max_in_flight")) {
+      maxInFlight = integer(m.get("max_in_flight"), path + ".max_in_flight");
+      if (maxInFlight < 1) {
+        throw invalid(line(m.get("max_in_flight")), path + ".max_in_flight", "must be 1 or more");
+      }
+    }
+    Map<String, String> env = new LinkedHashMap<>();
+    Node envNode = m.get("env");
+    if (envNode != null) {
+      if (!(envNode instanceof MappingNode mn)) {
+        throw invalid(
+            line(envNode),
+            path + ".env",
+            "must be a map of variable names to values, not " + kind(envNode));
+      }
+      for (NodeTuple t : mn.getValue()) {
+        String key = string(t.getKeyNode(), path + ".env");
+        if (!key.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+          throw invalid(
+              line(t.getKeyNode()),
+              path + ".env." + key,
+              "is not an environment variable name; use letters, digits and '_'");
+        }
+        Node v = t.getValueNode();
+        if (!(v instanceof ScalarNode)) {
+          throw invalid(
+              line(v), path + ".env." + key, "must be a string or number, not " + kind(v));
+        }
+        env.put(key, ((ScalarNode) v).getValue());
+      }
+    }
+    String runtimeKey = LANGUAGES.get(language);
+    String runtime =
+        m.containsKey(runtimeKey) ? string(m.get(runtimeKey), path + "." + runtimeKey) : null;
+    Duration startTimeout = WorkerPoolSpec.DEFAULT_START_TIMEOUT;
+    if (m.containsKey("start_timeout")) {
+      startTimeout = duration(m.get("start_timeout"), path + ".start_timeout");
+    }
+    boolean optional = m.containsKey("optional") && bool(m.get("optional"), path + ".optional");
+    return new WorkerPoolSpec(
+        name,
+        language,
+        modules,
+        files,
+        processes,
+        maxInFlight,
+        env,
+        runtime,
+        startTimeout,
+        optional,
+        where(line(nameNode), path));
+  }
+
+  private List<String> strings(Node node, String path) {
+    if (node == null) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    List<Node> items = sequence(node, path, "a list of strings");
+    for (int i = 0; i < items.size(); i++) {
+      out.add(string(items.get(i), path + "[" + i + "]"));
+    }
+    return out;
+  }
+
+  /** {@code 500ms}, {@code 20s}, {@code 1m}, or a whole number of seconds. */
+  private Duration duration(Node node, String path) {
+    if (node instanceof ScalarNode s && !s.getTag().equals(Tag.NULL)) {
+      String t = s.getValue().trim().toLowerCase(java.util.Locale.ROOT);
+      try {
+        Duration d;
+        if (s.getTag().equals(Tag.INT)) {
+          d = Duration.ofSeconds(Long.parseLong(t));
+        } else if (t.endsWith("ms")) {
+          d = Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2).trim()));
+        } else if (t.endsWith("s")) {
+          d =
+              Duration.ofMillis(
+                  Math.round(Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 1000));
+        } else if (t.endsWith("m")) {
+          d = Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1).trim()) * 60);
+        } else {
+          d = null;
+        }
+        if (d != null && d.isPositive()) {
+          return d;
+        }
+      } catch (NumberFormatException e) {
+        // falls through to the message below
+      }
+    }
+    throw invalid(
+        line(node),
+        path,
+        "must be a positive duration such as 500ms, 20s or 1m, not " + kind(node));
   }
 
   private List<String> interceptors(Node node) {

@@ -10,16 +10,25 @@ import io.polycall.core.PolyNamespace;
 import io.polycall.ffi.NativeBridge;
 import io.polycall.ffi.NativeLibrary;
 import io.polycall.server.JsonValues;
+import io.polycall.server.PolyCallConfig.WorkerPoolSpec;
 import io.polycall.server.examples.MathFunctions;
 import io.polycall.server.examples.StatsFunctions;
+import io.polycall.worker.WorkerSpec;
+import io.polycall.worker.WorkerSupervisor;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleFunction;
 import java.util.function.IntBinaryOperator;
 import java.util.function.LongSupplier;
 import java.util.zip.CRC32;
@@ -34,8 +43,13 @@ public final class Demo {
   /** Frames to show of an error's stack: enough to see each language, not the JVM's plumbing. */
   private static final int FRAMES = 8;
 
+  /** How long the demo waits for its workers: Python with numpy starts in a second or two. */
+  private static final Duration WORKER_START = Duration.ofSeconds(20);
+
   private final PrintWriter out;
   private int section;
+  private boolean python;
+  private boolean node;
 
   public Demo(PrintWriter out) {
     this.out = out;
@@ -57,6 +71,7 @@ public final class Demo {
       discover(pc);
       callAcrossBridges(pc, testlib);
       callback(pc, natives);
+      workers(pc);
       errors(pc, testlib);
       latency(pc, testlib);
     }
@@ -172,6 +187,129 @@ public final class Demo {
     pc.release(cmp);
   }
 
+  /** Python and Node functions in worker processes, when the SDK environments are there. */
+  private void workers(PolyCall pc) {
+    heading("Python and Node functions (worker processes on a Unix socket)");
+    Optional<Path> root = WorkerRuntimes.repoRoot();
+    Path examples = root.map(r -> r.resolve("examples")).orElse(Path.of("examples"));
+    List<String> missing = new ArrayList<>();
+    Optional<WorkerSpec> py =
+        WorkerRuntimes.spec(demoPool("demo-py", "python", "workers/stats.py"), examples, missing);
+    Optional<WorkerSpec> js =
+        WorkerRuntimes.spec(demoPool("demo-js", "node", "workers/text.mjs"), examples, missing);
+    for (String m : missing) {
+      // "...: worker pool 'demo-py' (python): PROBLEM; FIX": the config's fix does not apply here.
+      String problem = m.substring(m.indexOf("): ") + 3);
+      problem = problem.contains("; ") ? problem.substring(0, problem.indexOf("; ")) : problem;
+      step((m.contains("(python)") ? "no Python: " : "no Node: ") + problem);
+    }
+    if (py.isEmpty() && js.isEmpty()) {
+      step("run 'make sdk-envs' (make demo does it) to see Java call Python and Node here");
+      return;
+    }
+    WorkerSupervisor workers;
+    try {
+      workers = pc.addBridge(WorkerSupervisor.start(pc.registry(), pc));
+    } catch (IOException e) {
+      step("cannot open the node's Unix socket: " + e.getMessage());
+      return;
+    }
+    // Worker start-up lines are for 'polycall serve'; here they would interleave with the tour.
+    quiet("io.polycall.worker");
+    long t0 = System.nanoTime();
+    try {
+      py.ifPresent(workers::add);
+      js.ifPresent(workers::add);
+      if (!workers.awaitReady(WORKER_START)) {
+        step(
+            "the workers did not start within "
+                + WORKER_START.toSeconds()
+                + " s; run"
+                + " 'bin/polycall --config examples/polycall.yaml serve' to see their log");
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    python = py.isPresent();
+    node = js.isPresent();
+    step(
+        String.format(
+            Locale.ROOT,
+            "started %s in %.1f s; they announced:",
+            python && node
+                ? "a Python and a Node worker"
+                : python ? "a Python worker" : "a Node worker",
+            (System.nanoTime() - t0) / 1e9));
+    List<FunctionInfo> announced = new ArrayList<>(pc.functions("npstats.*"));
+    announced.addAll(pc.functions("text.*"));
+    for (FunctionInfo f : announced) {
+      out.printf("      %-20s %-7s %s%n", f.qualifiedName(), f.bridge(), f.signature().shape());
+    }
+    if (python) {
+      Value.NdArray xs = Value.NdArray.copyOf(new double[] {2.5, 3.5, 1.0, 4.0, 9.0});
+      show(pc, "npstats.mean", xs);
+      show(pc, "npstats.summary", xs);
+    }
+    if (node) {
+      show(pc, "text.title", Value.str("one registry, five languages"));
+    }
+    if (python) {
+      String via = node ? "Java -> Python -> Java -> Node" : "Java -> Python -> Java";
+      step("a callback across languages, " + via + ":");
+      step("  Java calls npstats.format_all(fmt, xs) in Python, passing a Java lambda as fmt;");
+      step(
+          node
+              ? "  Python calls fmt back for each element; the lambda asks Node's text.format_number"
+              : "  Python calls fmt back for each element (with Node, fmt would ask Node's Intl)");
+      AtomicInteger calls = new AtomicInteger();
+      Value.Fn fmt =
+          pc.callback(
+              "(x: f64) -> string",
+              (DoubleFunction<String>)
+                  x -> {
+                    calls.incrementAndGet();
+                    return node
+                        ? ((Value.Str) pc.call("text.format_number", Value.f64(x), Value.i32(2)))
+                            .value()
+                        : String.format(Locale.ROOT, "%+.2f", x);
+                  });
+      try {
+        Value r =
+            pc.call("npstats.format_all", fmt, Value.NdArray.copyOf(new double[] {-1.5, 0, 2.25}));
+        step(
+            "  = " + JsonValues.toJsonText(r) + " (the Java lambda ran " + calls.get() + " times)");
+      } finally {
+        pc.release(fmt);
+      }
+    }
+  }
+
+  private static WorkerPoolSpec demoPool(String name, String language, String file) {
+    return new WorkerPoolSpec(
+        name,
+        language,
+        List.of(),
+        List.of(file),
+        1,
+        WorkerPoolSpec.DEFAULT_MAX_IN_FLIGHT,
+        Map.of(),
+        null,
+        WORKER_START,
+        true,
+        "demo");
+  }
+
+  /** Held so that the level stays set: JUL keeps loggers only weakly. */
+  private final List<java.util.logging.Logger> quieted = new ArrayList<>();
+
+  private void quiet(String logger) {
+    java.util.logging.Logger l = java.util.logging.Logger.getLogger(logger);
+    l.setLevel(java.util.logging.Level.WARNING);
+    quieted.add(l);
+  }
+
   private void errors(PolyCall pc, boolean testlib) {
     heading("Errors: one Status, with the stack across languages");
     MathApi api = pc.bind(MathApi.class);
@@ -206,6 +344,14 @@ public final class Demo {
         stack(e.status());
       }
     }
+    if (python) {
+      step("a Python function that raises ValueError: npstats.mean of an empty array");
+      try {
+        pc.call("npstats.mean", Value.NdArray.copyOf(new double[0]));
+      } catch (StatusException e) {
+        stack(e.status());
+      }
+    }
     step("an unknown name: call('math.ad', 1, 2)");
     try {
       pc.call("math.ad", Value.i64(1), Value.i64(2));
@@ -221,7 +367,7 @@ public final class Demo {
   }
 
   private void latency(PolyCall pc, boolean testlib) {
-    heading("Latency per bridge (median of 25 x 400 calls, in-process; noisy machines vary)");
+    heading("Latency per bridge (medians; noisy machines vary)");
     FunctionHandle add = pc.handle("math.add");
     Value one = Value.i64(1);
     Value two = Value.i64(2);
@@ -237,9 +383,34 @@ public final class Demo {
       Value b = Value.i32(2);
       line("native (ctest add_i32)", () -> ((Value.Int) addC.call(a, b)).value());
     }
+    if (python) {
+      FunctionHandle mean = pc.handle("npstats.mean");
+      Value xs = Value.NdArray.copyOf(new double[] {1, 2, 3, 4});
+      perCall("python worker (npstats.mean, 4 doubles)", 300, () -> mean.call(xs));
+    }
   }
 
-  /** Prints the median time per call of a few thousand calls, after a warm-up. */
+  /** The median of {@code n} single calls, each timed: worker calls are too slow to batch. */
+  private void perCall(String label, int n, Runnable call) {
+    for (int i = 0; i < 50; i++) {
+      call.run();
+    }
+    long[] nanos = new long[n];
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      call.run();
+      nanos[i] = System.nanoTime() - t0;
+    }
+    Arrays.sort(nanos);
+    out.printf(
+        Locale.ROOT,
+        "  %s: %.1f us/call (median of %d round trips over the socket)%n",
+        label,
+        nanos[n / 2] / 1000.0,
+        n);
+  }
+
+  /** Prints the median of 25 batches of 400 in-process calls, after a warm-up. */
   private void line(String label, LongSupplier call) {
     int batch = 400;
     long sink = 0;

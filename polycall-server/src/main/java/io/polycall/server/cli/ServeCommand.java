@@ -1,0 +1,152 @@
+package io.polycall.server.cli;
+
+import io.polycall.StatusException;
+import io.polycall.server.Node;
+import io.polycall.server.PolyCallConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code polycall serve}: starts the node the config describes (its worker pools included) and
+ * serves its Unix socket until SIGINT/SIGTERM, or for {@code --for DURATION}. Stopping drains the
+ * workers: calls in flight finish, then the processes exit.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Starts the node from the config, worker pools included, and serves its Unix socket until"
+          + " Ctrl-C (SIGINT) or SIGTERM, which drain the workers before exiting.",
+      "Prints the socket path on stdout when the node is ready; clients connect to it (Python:"
+          + " polycall.connect(path), Node: polycall.connect(path)). Logs go to stderr."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  polycall --config examples/polycall.yaml serve",
+      "  polycall serve --socket-file /tmp/polycall.path --for 30s"
+    })
+final class ServeCommand implements Callable<Integer> {
+  private static final System.Logger LOG = System.getLogger("io.polycall.server.serve");
+
+  /** How long a signal waits for the drain before the JVM exits anyway. */
+  private static final Duration DRAIN_LIMIT = Duration.ofSeconds(30);
+
+  @CommandLine.ParentCommand PolyCallCli cli;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--socket-file",
+      paramLabel = "FILE",
+      description =
+          "Also write the socket path to FILE once the node is ready (removed on exit), for"
+              + " scripts and tests.")
+  Path socketFile;
+
+  @Option(
+      names = "--for",
+      paramLabel = "DURATION",
+      description = "Stop after this long (500ms, 30s, 5m) instead of waiting for a signal.")
+  String duration;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Duration limit = duration == null ? null : CallCommand.parseDuration("--for", duration);
+    PolyCallConfig config;
+    Node.Serving serving;
+    try {
+      config = cli.loadConfig();
+      LOG.log(Level.INFO, "starting the node from {0}", config.source());
+      serving = Node.serve(config);
+    } catch (StatusException e) {
+      throw new PolyCallCli.ConfigException(e.status());
+    }
+    CountDownLatch stop = new CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook =
+        new Thread(
+            () -> {
+              LOG.log(Level.INFO, "signal received; draining the workers");
+              stop.countDown();
+              try {
+                stopped.await(DRAIN_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "polycall-serve-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      int functions = serving.node().functions("**").size();
+      LOG.log(
+          Level.INFO,
+          "serving {0} functions on {1}{2}",
+          functions,
+          serving.socketPath(),
+          limit == null ? "; Ctrl-C to stop" : " for " + duration);
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(serving.socketPath());
+      out.flush();
+      if (socketFile != null) {
+        writeAtomically(socketFile, serving.socketPath() + "\n");
+      }
+      if (limit == null) {
+        stop.await();
+      } else if (!stop.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.log(Level.INFO, "--for {0} is over; draining the workers", duration);
+      }
+    } finally {
+      try {
+        serving.close();
+        if (socketFile != null) {
+          deleteQuietly(socketFile);
+        }
+        LOG.log(Level.INFO, "stopped");
+      } finally {
+        stopped.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // the JVM is already shutting down: the hook is what woke us up
+        }
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  /** Readers see the whole path or no file, never half a line. */
+  private static void writeAtomically(Path file, String text) {
+    Path abs = file.toAbsolutePath();
+    Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new PolyCallCli.UsageException(
+          io.polycall.Status.INVALID_ARGUMENT
+              .withDescription("--socket-file " + file + " cannot be written: " + e)
+              .withCause(e));
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // a stale file names a socket that no longer exists; nothing worse
+    }
+  }
+}
