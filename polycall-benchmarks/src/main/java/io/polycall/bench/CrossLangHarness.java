@@ -48,61 +48,25 @@ public final class CrossLangHarness {
               .withProcesses(2)
               .withMaxInFlight(1024)
               .withEnvironment(Map.of("PYTHONPATH", scripts.toString())));
+      Path nodeWorker =
+          Path.of(System.getProperty("node.worker", "sdks/node/bin/polycall-worker.js"));
+      boolean node = Files.isRegularFile(nodeWorker);
+      if (node) {
+        workers.add(
+            WorkerSpec.node(
+                    "benchjs", nodeWorker, List.of(scripts.resolve("bench_node.mjs").toString()))
+                .withProcesses(2)
+                .withMaxInFlight(1024));
+      }
       if (!workers.awaitReady(Duration.ofSeconds(60))) {
-        throw new IllegalStateException("the Python bench workers did not start");
+        throw new IllegalStateException("the bench workers did not start");
       }
-      Latency.Summary poly =
-          Latency.measure(
-              "polycall: Java -> Python no-op", 2_000, n, () -> pc.call("benchpy.noop"));
       lines.add(py4j.toString());
-      lines.add(poly.toString());
-      lines.add(ratio("py4j p50 / polycall p50 (target >= 5x)", py4j.p50() / poly.p50()));
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "%-44s %s",
-              "polycall p50 <= 20 us",
-              poly.p50() <= 20 ? "MET" : "MISSED"));
-
-      lines.add(throughput(pc, 64, 100_000).toString());
-
-      int batchCalls = 1000;
-      List<CallRequest> batch = new ArrayList<>();
-      for (int i = 0; i < batchCalls; i++) {
-        batch.add(CallRequest.of("benchpy.noop"));
+      Latency.Summary poly = measureBridge(pc, "benchpy", "Python", n, lines);
+      lines.add(ratio("py4j p50 / polycall Python p50 (target >= 5x)", py4j.p50() / poly.p50()));
+      if (node) {
+        measureBridge(pc, "benchjs", "Node", n, lines);
       }
-      Latency.Summary b =
-          Latency.measure(
-              "polycall: batch of 1000 no-op calls",
-              20,
-              100,
-              () -> {
-                for (CallResult r : pc.batch(batch)) {
-                  r.valueOrThrow();
-                }
-              });
-      lines.add(b.toString());
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "%-44s %10.0f calls/s (target >= 300000)",
-              "  batch throughput",
-              batchCalls / (b.p50() / 1e6)));
-
-      Value.NdArray eight = Value.NdArray.allocate(io.polycall.Type.Scalar.F64, 1 << 20);
-      Latency.Summary big =
-          Latency.measure(
-              "polycall: 8 MB float64 Java -> Python -> Java",
-              20,
-              200,
-              () -> pc.call("benchpy.echo", eight));
-      lines.add(big.toString());
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "%-44s %8.2f ms (target <= 10 ms)",
-              "  8 MB round trip p50",
-              big.p50() / 1e3));
     }
 
     System.out.println("Cross-language calls, same run:");
@@ -112,12 +76,63 @@ public final class CrossLangHarness {
     Files.write(out, lines);
   }
 
+  /** The figures for one worker language; returns the one-in-flight latency. */
+  private static Latency.Summary measureBridge(
+      PolyCall pc, String ns, String lang, int n, List<String> lines) throws Exception {
+    Latency.Summary one =
+        Latency.measure(
+            "polycall: Java -> " + lang + " no-op", 2_000, n, () -> pc.call(ns + ".noop"));
+    lines.add(one.toString());
+    lines.add(
+        String.format(
+            Locale.ROOT, "%-44s %s", "  p50 <= 20 us", one.p50() <= 20 ? "MET" : "MISSED"));
+    lines.add(throughput(pc, ns, lang, 64, 100_000).toString());
+    int batchCalls = 1000;
+    List<CallRequest> batch = new ArrayList<>();
+    for (int i = 0; i < batchCalls; i++) {
+      batch.add(CallRequest.of(ns + ".noop"));
+    }
+    Latency.Summary b =
+        Latency.measure(
+            "polycall: " + lang + " batch of 1000 no-op calls",
+            20,
+            100,
+            () -> {
+              for (CallResult r : pc.batch(batch)) {
+                r.valueOrThrow();
+              }
+            });
+    lines.add(b.toString());
+    lines.add(
+        String.format(
+            Locale.ROOT,
+            "%-44s %10.0f calls/s (target >= 300000)",
+            "  batch throughput",
+            batchCalls / (b.p50() / 1e6)));
+    Value.NdArray eight = Value.NdArray.allocate(io.polycall.Type.Scalar.F64, 1 << 20);
+    Latency.Summary big =
+        Latency.measure(
+            "polycall: 8 MB float64 Java -> " + lang + " -> Java",
+            20,
+            200,
+            () -> pc.call(ns + ".echo", eight));
+    lines.add(big.toString());
+    lines.add(
+        String.format(
+            Locale.ROOT,
+            "%-44s %8.2f ms (target <= 10 ms)",
+            "  8 MB round trip p50",
+            big.p50() / 1e3));
+    return one;
+  }
+
   private static String ratio(String what, double r) {
     return String.format(Locale.ROOT, "%-44s %8.2fx", what, r);
   }
 
   /** {@code inFlight} virtual threads calling in a loop until {@code total} calls are done. */
-  private static Latency.Summary throughput(PolyCall pc, int inFlight, int total) throws Exception {
+  private static Latency.Summary throughput(
+      PolyCall pc, String ns, String lang, int inFlight, int total) throws Exception {
     AtomicLong left = new AtomicLong(total);
     CountDownLatch done = new CountDownLatch(inFlight);
     long t0 = System.nanoTime();
@@ -127,7 +142,7 @@ public final class CrossLangHarness {
               () -> {
                 try {
                   while (left.decrementAndGet() >= 0) {
-                    pc.call("benchpy.noop");
+                    pc.call(ns + ".noop");
                   }
                 } finally {
                   done.countDown();
@@ -137,6 +152,11 @@ public final class CrossLangHarness {
     done.await();
     double secs = (System.nanoTime() - t0) / 1e9;
     return new Latency.Summary(
-        "polycall: 2 Python processes, " + inFlight + " in flight", total, 0, 0, 0, total / secs);
+        "polycall: 2 " + lang + " processes, " + inFlight + " in flight",
+        total,
+        0,
+        0,
+        0,
+        total / secs);
   }
 }
