@@ -119,12 +119,14 @@ public final class Node {
       throw Status.FAILED_PRECONDITION
           .withDescription(
               config.source()
-                  + " socket_dir: cannot open the node's socket in "
+                  + (dir == null ? "" : " socket_dir")
+                  + ": cannot open the node's socket in "
                   + (dir == null ? "a temporary directory" : dir)
                   + ": "
                   + e
-                  + "; use a directory of yours on a local file system, with a short path"
-                  + " (Unix socket paths are limited to about 100 bytes)")
+                  + "; name a directory that does not exist yet (it is created owner-only) or"
+                  + " one of yours with mode 0700 (chmod 700), with a short path (Unix socket"
+                  + " paths are limited to about 100 bytes)")
           .withCause(e)
           .asException();
     }

@@ -80,6 +80,10 @@ public final class PolyCallCli implements Runnable {
       System.setProperty(
           "java.util.logging.SimpleFormatter.format", "%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
     }
+    // Logging stays on while 'serve' drains its workers from a shutdown hook.
+    if (System.getProperty("java.util.logging.manager") == null) {
+      System.setProperty("java.util.logging.manager", ShutdownLogManager.class.getName());
+    }
     int code;
     try (PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true)) {

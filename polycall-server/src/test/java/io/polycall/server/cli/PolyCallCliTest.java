@@ -173,7 +173,7 @@ class PolyCallCliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "functions", "describe", "call", "demo"})
+  @ValueSource(strings = {"", "functions", "describe", "call", "serve", "demo"})
   void everyCommandHasHelp(String command) {
     Run r = command.isEmpty() ? run("--help") : run(command, "--help");
     assertEquals(0, r.exitCode(), r.err());
@@ -197,5 +197,15 @@ class PolyCallCliTest {
     assertContains(r.out(), "NOT_FOUND: no function named math.ad");
     assertContains(r.out(), "jvm (handle): ");
     assertContains(r.out(), "us/call");
+    Path root = Path.of(System.getProperty("polycall.repo.dir", ".."));
+    if (Files.isExecutable(root.resolve("sdks/python/.venv/bin/python"))) {
+      assertContains(r.out(), "[python] npstats.mean([2.5,3.5,1.0,4.0,9.0]) = 4.0");
+      assertContains(r.out(), "INVALID_ARGUMENT: ValueError: the mean of an empty array");
+      assertContains(r.out(), "at [python] mean (");
+      assertContains(r.out(), "(the Java lambda ran 3 times)");
+      assertContains(r.out(), "python worker (npstats.mean, 4 doubles): ");
+    } else {
+      assertContains(r.out(), "run 'make sdk-envs'");
+    }
   }
 }
