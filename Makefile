@@ -79,7 +79,9 @@ vectors: $(WRAPPER) ## Regenerate spec/vectors/*.json from the Java codec (then 
 	  -Dexec.mainClass=io.polycall.wire.VectorGenerator -Dexec.args="$(ROOT)/spec/vectors"
 
 .PHONY: demo
-demo: build ## Build everything and run the end-to-end demo
+# The demo's Python and Node sections need the SDK environments; `build` makes them through
+# `tools` today, and naming them here keeps the demo complete if that ever changes.
+demo: build sdk-envs ## Build everything and run the end-to-end demo (Java, C, Python, Node)
 	bin/polycall demo
 
 .PHONY: bench
