@@ -107,7 +107,11 @@ public final class WorkerSupervisor implements Bridge {
         Duration.ofSeconds(2));
   }
 
-  /** Opens the node's socket in {@code directory}, which is made owner-only. */
+  /**
+   * Opens the node's socket in {@code directory}: created owner-only (0700) if missing; an
+   * existing directory that others may enter is refused. The directory stays after {@link
+   * #close}; only the socket is removed.
+   */
   public static WorkerSupervisor start(Registry registry, Caller caller, Path directory)
       throws IOException {
     return new WorkerSupervisor(
@@ -154,6 +158,15 @@ public final class WorkerSupervisor implements Bridge {
       }
     }
     return true;
+  }
+
+  /** Waits until every process of one pool has announced; false if the time ran out. */
+  public boolean awaitReady(String pool, Duration timeout) throws InterruptedException {
+    WorkerPool p = pools.get(pool);
+    if (p == null) {
+      throw Status.NOT_FOUND.withDescription("no worker pool named " + pool).asException();
+    }
+    return p.awaitReady(timeout);
   }
 
   /** The live process ids of a pool. */

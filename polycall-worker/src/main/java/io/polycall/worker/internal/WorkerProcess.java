@@ -50,7 +50,7 @@ public final class WorkerProcess {
                   new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) {
-                  LOG.log(level, "[{0} pid {1}] {2}", id, process.pid(), line);
+                  LOG.log(level, "[{0} pid {1}] {2}", id, Long.toString(process.pid()), line);
                 }
               } catch (IOException e) {
                 // The process ended; its exit is reported elsewhere.
