@@ -145,3 +145,26 @@ def call_back(name: str, x: int) -> int:
 @polycall.function(signature="(x: i64) -> i64")
 def nested_depth(x: Annotated[int, "i64"]) -> int:
     return x
+
+
+@polycall.function(signature="(kind: string) -> null")
+def write_bad_frame(kind: str) -> None:
+    """Makes this worker misbehave on the wire, from inside a call: the hub must drop it."""
+    ctx = polycall.current()
+    conn = ctx.connection
+    if kind == "garbage":  # a sane length, then bytes that are no Frame
+        data = b"\x00\x00\x00\x05\xff\xff\xff\xff\xff"
+    elif kind == "oversized":  # a length far past the 64 MiB limit
+        data = b"\x7f\xff\xff\xff" + b"\x00" * 16
+    elif kind == "truncated":  # a frame cut short, then the stream ends
+        data = b"\x00\x00\x01\x00" + b"\x22" * 10
+    else:
+        raise ValueError(f"unknown kind {kind}")
+
+    def send() -> None:
+        conn._writer.write(data)
+        if kind == "truncated":
+            conn._writer.close()
+
+    conn.loop.call_soon_threadsafe(send)
+    time.sleep(5)  # the hub closes the connection long before this returns

@@ -62,8 +62,8 @@ abstract class AbstractWorkerFaultsTest {
     return prefix() + "." + name;
   }
 
-  private PolyCall pc;
-  private WorkerSupervisor workers;
+  protected PolyCall pc;
+  protected WorkerSupervisor workers;
 
   @BeforeEach
   void start() throws Exception {
@@ -82,7 +82,7 @@ abstract class AbstractWorkerFaultsTest {
     return assertThrows(StatusException.class, () -> pc.call(fn, args)).status();
   }
 
-  private void awaitServing() throws Exception {
+  protected void awaitServing() throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
       if (workers.awaitReady(Duration.ofMillis(200))) {
@@ -272,6 +272,33 @@ abstract class AbstractWorkerFaultsTest {
       }
     }
     assertTrue(ok > 0);
+  }
+
+  @Test
+  void aBatchTravelsSplitAcrossBothProcessesInOrderAndABadCallFailsAlone() {
+    List<CallRequest> pids = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      pids.add(CallRequest.of(fn("pid")));
+    }
+    Set<Value> seen = new HashSet<>();
+    for (CallResult r : pc.batch(pids)) {
+      seen.add(r.valueOrThrow());
+    }
+    assertEquals(2, seen.size(), "one Batch frame per process: " + seen);
+    List<CallRequest> divs =
+        List.of(
+            CallRequest.of(fn("checked_div"), Value.i64(6), Value.i64(3)),
+            CallRequest.of(fn("checked_div"), Value.i64(1), Value.i64(0)),
+            CallRequest.of(fn("checked_div"), Value.i64(9), Value.i64(3)),
+            CallRequest.of(fn("checked_div"), Value.str("nine"), Value.i64(3)),
+            CallRequest.of(fn("checked_div"), Value.i64(8), Value.i64(2)));
+    List<CallResult> rs = pc.batch(divs);
+    assertEquals(Value.i64(2), rs.get(0).valueOrThrow());
+    assertTrue(!rs.get(1).isOk(), rs.get(1).toString());
+    assertTrue(rs.get(1).status().description().contains("division by zero"));
+    assertEquals(Value.i64(3), rs.get(2).valueOrThrow());
+    assertEquals(Status.Code.INVALID_ARGUMENT, rs.get(3).status().code());
+    assertEquals(Value.i64(4), rs.get(4).valueOrThrow());
   }
 
   @Test
