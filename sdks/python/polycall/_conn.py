@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hashlib
 import hmac
 import logging
@@ -51,6 +52,8 @@ log = logging.getLogger("polycall")
 PROTOCOL_VERSIONS = (1,)
 # StreamReader buffer: big enough that an ndarray of megabytes arrives in few reads.
 STREAM_LIMIT = 1 << 20
+# Fewest consecutive sync calls of a Batch that one pool job runs.
+BATCH_RUN = 64
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,10 @@ class Connection:
             return
         serving = self._new_serving(call)
         self._serving[call.call_id] = serving
+        fn = self._sync_fast_path(call)
+        if fn is not None:
+            self._submit_sync(call, fn, serving)
+            return
 
         async def run() -> None:
             try:
@@ -370,6 +377,57 @@ class Connection:
         serving.task = self.loop.create_task(run())
         self._tasks.add(serving.task)
         serving.task.add_done_callback(self._tasks.discard)
+
+    def _sync_fast_path(self, call: pb.Call) -> Function | None:
+        """The function when `call` may run wholly on a pool thread: sync, no deadline.
+
+        Such a call costs one hand-off each way (loop -> pool thread, which decodes, runs,
+        encodes and frames it; pool thread -> loop, which only writes the bytes) instead of a
+        task, an executor future wrapped in an asyncio future, and encoding on the loop.
+        Calls with a deadline keep the task path, which answers DEADLINE_EXCEEDED on time.
+        """
+        if self._executor is None or self._draining or self._host is None or call.timeout_nanos:
+            return None
+        fn = self._host(call.function)
+        if fn is None or fn.is_async:
+            return None
+        return fn
+
+    def _submit_sync(self, call: pb.Call, fn: Function, serving: _Serving) -> None:
+        assert self._executor is not None
+        call_id = call.call_id
+
+        def work() -> None:
+            data: bytes | None = None
+            try:
+                data = self._frame_data(pb.Frame(result=self._run_sync(call, fn, serving.ctx)))
+            finally:
+                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody listens
+                    self.loop.call_soon_threadsafe(self._deliver, call_id, serving, data)
+
+        self._executor.submit(contextvars.copy_context().run, work)
+
+    def _deliver(self, call_id: int, serving: _Serving, data: bytes | None) -> None:
+        self._serving.pop(call_id, None)
+        if serving.answered or data is None or self._writer.is_closing():
+            return
+        serving.answered = True
+        self._writer.write(data)
+
+    def _run_sync(self, call: pb.Call, fn: Function, ctx: CallContext) -> pb.Result:
+        """Runs a sync function on the calling (pool) thread; a Result with a value or status."""
+        try:
+            args = self._decode_args(fn, call)
+            token = _current.set(ctx)
+            try:
+                result = fn.fn(*args)
+            finally:
+                _current.reset(token)
+            return pb.Result(call_id=call.call_id, value=self._encode_result(fn, result))
+        except Exception as e:
+            status = status_of_exception(e)
+            log.debug("%s failed: %s", call.function, status)
+            return pb.Result(call_id=call.call_id, status=status.to_proto())
 
     def _new_serving(self, call: pb.Call) -> _Serving:
         deadline = time.monotonic() + call.timeout_nanos / 1e9 if call.timeout_nanos else None
@@ -391,17 +449,49 @@ class Connection:
         self._write(pb.Frame(result=pb.Result(call_id=call_id, status=status.to_proto())))
 
     async def _serve_batch(self, batch: pb.Batch) -> None:
-        async def one(call: pb.Call) -> pb.Result:
-            return await self._run_call(call, self._new_serving(call))
-
+        # Sync calls without a deadline run in runs of consecutive calls, one pool job per run
+        # (a thousand no-ops are then a few hand-offs, not a thousand tasks and futures); the
+        # runs still run concurrently, and the others go through _run_call as lone calls do.
         self._batches += 1
         try:
-            results = await asyncio.gather(*(one(c) for c in batch.calls))
+            calls = list(batch.calls)
+            results: list[pb.Result | None] = [None] * len(calls)
+            quick: list[tuple[int, pb.Call, Function]] = []
+            slow: list[tuple[int, pb.Call]] = []
+            for i, c in enumerate(calls):
+                fn = self._sync_fast_path(c)
+                if fn is not None:
+                    quick.append((i, c, fn))
+                else:
+                    slow.append((i, c))
+
+            def run_many(items: list[tuple[int, pb.Call, Function]]) -> None:
+                for i, c, fn in items:
+                    results[i] = self._run_sync(c, fn, self._new_serving(c).ctx)
+
+            async def one(i: int, c: pb.Call) -> None:
+                results[i] = await self._run_call(c, self._new_serving(c))
+
+            workers = getattr(self._executor, "_max_workers", 1) or 1
+            size = max(BATCH_RUN, -(-len(quick) // workers))
+            jobs: list[Any] = [one(i, c) for i, c in slow]
+            for k in range(0, len(quick), size):
+                jobs.append(
+                    self.loop.run_in_executor(
+                        self._executor,
+                        contextvars.copy_context().run,
+                        run_many,
+                        quick[k : k + size],
+                    )
+                )
+            await asyncio.gather(*jobs)
         finally:
             self._batches -= 1
-        for r in results:
+        done = [r for r in results if r is not None]
+        assert len(done) == len(results)
+        for r in done:
             r.call_id = 0
-        self._write(pb.Frame(batch_result=pb.BatchResult(batch_id=batch.batch_id, results=results)))
+        self._write(pb.Frame(batch_result=pb.BatchResult(batch_id=batch.batch_id, results=done)))
 
     async def _run_call(self, call: pb.Call, serving: _Serving) -> pb.Result:
         """Runs one incoming call to completion: a Result with a value or a status."""
@@ -427,6 +517,26 @@ class Connection:
         fn = self._host(call.function) if self._host is not None else None
         if fn is None:
             raise error_for(Code.NOT_FOUND, f"no function {call.function!r} here")
+        args = self._decode_args(fn, call)
+        timeout = ctx.remaining()
+        token = _current.set(ctx)
+        try:
+            if fn.is_async:
+                aw = fn.fn(*args)
+                result = await (aw if timeout is None else asyncio.wait_for(aw, timeout))
+            else:
+                cv = contextvars.copy_context()
+                fut = self.loop.run_in_executor(self._executor, cv.run, fn.fn, *args)
+                result = await (fut if timeout is None else asyncio.wait_for(fut, timeout))
+        except asyncio.TimeoutError:
+            raise error_for(
+                Code.DEADLINE_EXCEEDED, f"{fn.name}: deadline of {call.timeout_nanos} ns passed"
+            ) from None
+        finally:
+            _current.reset(token)
+        return self._encode_result(fn, result)
+
+    def _decode_args(self, fn: Function, call: pb.Call) -> list[Any]:
         params = fn.signature.params
         if len(call.args) > len(params):
             raise error_for(
@@ -439,24 +549,9 @@ class Connection:
                 args.append(decode(v, p.type, max_depth=self.limits.max_depth))
             except PolyCallError as e:
                 raise error_for(e.code, f"args[{i}] ({p.name}){_sep(e.message)}") from None
-        timeout = ctx.remaining()
-        token = _current.set(ctx)
-        try:
-            if fn.is_async:
-                aw = fn.fn(*args)
-                result = await (aw if timeout is None else asyncio.wait_for(aw, timeout))
-            else:
-                import contextvars
+        return args
 
-                cv = contextvars.copy_context()
-                fut = self.loop.run_in_executor(self._executor, cv.run, fn.fn, *args)
-                result = await (fut if timeout is None else asyncio.wait_for(fut, timeout))
-        except asyncio.TimeoutError:
-            raise error_for(
-                Code.DEADLINE_EXCEEDED, f"{fn.name}: deadline of {call.timeout_nanos} ns passed"
-            ) from None
-        finally:
-            _current.reset(token)
+    def _encode_result(self, fn: Function, result: Any) -> pb.Value:
         rtype = fn.signature.result
         try:
             return encode(
@@ -472,6 +567,10 @@ class Connection:
     def _write(self, frame: pb.Frame) -> None:
         if self._writer.is_closing():
             return
+        self._writer.write(self._frame_data(frame))
+
+    def _frame_data(self, frame: pb.Frame) -> bytes:
+        """The frame's bytes; a Result too big to send becomes RESOURCE_EXHAUSTED."""
         try:
             data = frame_bytes(frame, self.limits.max_frame_bytes)
         except PolyCallError as e:
@@ -482,7 +581,7 @@ class Connection:
                 data = frame_bytes(pb.Frame(result=small), self.limits.max_frame_bytes)
             else:
                 raise
-        self._writer.write(data)
+        return data
 
     def _send_goaway(self, err: PolyCallError) -> None:
         with contextlib.suppress(Exception):

@@ -376,3 +376,27 @@ def test_cancelling_a_sync_function_cancels_its_nested_call_at_the_hub(worker) -
     assert any(
         f.WhichOneof("body") == "cancel" and f.cancel.call_id == nested[0] for f in peer.received
     )
+
+
+def test_a_large_batch_runs_sync_calls_in_runs_and_keeps_order_and_per_call_failures(
+    worker,
+) -> None:
+    # Pins the batch fast path: sync calls run many per pool job, and the results still line
+    # up with the calls, async and nested calls included, one bad argument failing alone.
+    _, peer = worker
+    calls: list[tuple[str, list[object]]] = [("t.add", [i, 1]) for i in range(300)]
+    calls[7] = ("t.add", ["seven", 1])
+    calls[150] = ("t.fail", ["boom"])
+    calls[200] = ("t.anested", [2, 3])
+    calls[250] = ("t.nested", [4, 5])
+    br = peer.batch(calls)
+    assert len(br.results) == 300
+    for i, r in enumerate(br.results):
+        if i == 7 or i == 150:
+            assert r.status.code == Code.INVALID_ARGUMENT
+        elif i == 200:
+            assert codec.decode(r.value) == 6
+        elif i == 250:
+            assert codec.decode(r.value) == 90
+        else:
+            assert codec.decode(r.value) == i + 1

@@ -131,24 +131,14 @@ public final class PolyCall implements Caller, AutoCloseable {
   }
 
   /**
-   * Runs calls concurrently on virtual threads and returns their results in order. One failing call
-   * fails only its own result.
+   * Runs calls concurrently and returns their results in order. One failing call fails only its own
+   * result. When no interceptor is installed and {@code options} has no deadline, consecutive calls
+   * of the same function whose bridge can batch (a worker pool) travel together: one frame per
+   * worker process instead of one per call. Blocks until every call has finished.
    */
   public List<CallResult> batch(List<CallRequest> calls, CallOptions options) {
     checkOpen();
-    List<CompletableFuture<Value>> futures = new ArrayList<>(calls.size());
-    for (CallRequest c : calls) {
-      futures.add(engine.callAsync(c.name(), c.args(), options));
-    }
-    List<CallResult> out = new ArrayList<>(calls.size());
-    for (CompletableFuture<Value> f : futures) {
-      try {
-        out.add(CallResult.ok(f.join()));
-      } catch (java.util.concurrent.CompletionException e) {
-        out.add(CallResult.failed(Status.fromThrowable(e.getCause())));
-      }
-    }
-    return out;
+    return engine.batch(calls, options);
   }
 
   public List<CallResult> batch(List<CallRequest> calls) {

@@ -11,8 +11,12 @@ import io.polycall.Signature;
 import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
+import io.polycall.core.CallRequest;
+import io.polycall.core.CallResult;
+import io.polycall.spi.BatchInvoker;
 import io.polycall.spi.BoundFunction;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -141,6 +145,126 @@ public final class CallEngine implements Caller {
     return future;
   }
 
+  /**
+   * Runs {@code calls} concurrently and returns their results in order; one failed call fails only
+   * its own result.
+   *
+   * <p>Without interceptors and without a deadline, consecutive calls of the same function whose
+   * invoker is a {@link BatchInvoker} run as one {@link BatchInvoker#invokeAll} (one frame per
+   * worker process instead of one per call); each call's arguments are still checked with {@link
+   * Coercion#arguments} and its result with {@link Coercion#result}. Every other call runs on its
+   * own virtual thread through {@link #callAsync}, interceptors included.
+   */
+  public List<CallResult> batch(List<CallRequest> calls, CallOptions options) {
+    int n = calls.size();
+    CallResult[] out = new CallResult[n];
+    List<CompletableFuture<?>> pending = new ArrayList<>();
+    boolean grouping = interceptors.length == 0 && !options.hasDeadline();
+    int i = 0;
+    while (i < n) {
+      BoundFunction f = grouping ? registry.find(calls.get(i).name()) : null;
+      int end = i + 1;
+      if (f != null && f.invoker() instanceof BatchInvoker) {
+        while (end < n && registry.find(calls.get(end).name()) == f) {
+          end++;
+        }
+      }
+      if (end - i >= 2) {
+        int from = i;
+        int to = end;
+        CompletableFuture<Void> group = new CompletableFuture<>();
+        VIRTUAL
+            .newThread(
+                () -> {
+                  try {
+                    runGroup(f, calls.subList(from, to), options, out, from);
+                  } finally {
+                    group.complete(null);
+                  }
+                })
+            .start();
+        pending.add(group);
+      } else {
+        int at = i;
+        pending.add(
+            callAsync(calls.get(i).name(), calls.get(i).args(), options)
+                .handle(
+                    (v, t) ->
+                        out[at] =
+                            t == null
+                                ? CallResult.ok(v)
+                                : CallResult.failed(Status.fromThrowable(unwrap(t)))));
+      }
+      i = end;
+    }
+    for (CompletableFuture<?> p : pending) {
+      p.join();
+    }
+    return List.of(out);
+  }
+
+  /** One {@code invokeAll} for calls of {@code f}; fills {@code out[offset..]}. Never throws. */
+  private void runGroup(
+      BoundFunction f, List<CallRequest> calls, CallOptions options, CallResult[] out, int offset) {
+    Signature sig = f.info().signature();
+    List<Value[]> valid = new ArrayList<>(calls.size());
+    int[] slots = new int[calls.size()];
+    for (int k = 0; k < calls.size(); k++) {
+      try {
+        valid.add(Coercion.arguments(sig, calls.get(k).args()));
+        slots[valid.size() - 1] = offset + k;
+      } catch (RuntimeException e) {
+        out[offset + k] = CallResult.failed(Status.fromThrowable(e));
+      }
+    }
+    if (valid.isEmpty()) {
+      return;
+    }
+    RealContext ctx = options == CallOptions.DEFAULT ? detached : new RealContext(options, this);
+    List<BatchInvoker.Outcome> outcomes;
+    try {
+      outcomes = ((BatchInvoker) f.invoker()).invokeAll(valid, ctx);
+      if (outcomes.size() != valid.size()) {
+        throw Status.INTERNAL
+            .withDescription(
+                "batch invoker of "
+                    + f.info().qualifiedName()
+                    + " returned "
+                    + outcomes.size()
+                    + " outcomes for "
+                    + valid.size()
+                    + " calls")
+            .asException();
+      }
+    } catch (Throwable t) {
+      Status s = failureOf(t, f.info()).status();
+      for (int k = 0; k < valid.size(); k++) {
+        out[slots[k]] = CallResult.failed(s);
+      }
+      return;
+    }
+    for (int k = 0; k < valid.size(); k++) {
+      BatchInvoker.Outcome o = outcomes.get(k);
+      CallResult r;
+      if (!o.isOk()) {
+        r = CallResult.failed(failureOf(o.status().asException(), f.info()).status());
+      } else {
+        try {
+          r = CallResult.ok(checkedResult(f, o.value()));
+        } catch (StatusException e) {
+          r = CallResult.failed(e.status());
+        }
+      }
+      out[slots[k]] = r;
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+        ? t.getCause()
+        : t;
+  }
+
   /** A future whose {@code cancel} interrupts the call, so the function sees it cancelled. */
   private static final class CancellableFuture extends CompletableFuture<Value> {
     volatile Thread worker;
@@ -183,6 +307,12 @@ public final class CallEngine implements Caller {
     } catch (Throwable t) {
       throw asStatusException(t, f.info());
     }
+    return checkedResult(f, result);
+  }
+
+  /** The result checked against the signature; INTERNAL when the function broke its contract. */
+  private static Value checkedResult(BoundFunction f, Value result) {
+    Signature sig = f.info().signature();
     try {
       return Coercion.result(sig, result == null ? Value.NULL : result);
     } catch (StatusException e) {

@@ -9,11 +9,14 @@ import io.polycall.Signature;
 import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
+import io.polycall.spi.BatchInvoker;
 import io.polycall.spi.BoundFunction;
 import io.polycall.wire.proto.Announce;
 import io.polycall.wire.proto.FunctionDecl;
 import io.polycall.wire.proto.Withdraw;
+import io.polycall.worker.BatchCall;
 import io.polycall.worker.CallHandler;
+import io.polycall.worker.CallResult;
 import io.polycall.worker.Connection;
 import io.polycall.worker.ConnectionListener;
 import io.polycall.worker.WorkerSecrets;
@@ -297,8 +300,7 @@ public final class WorkerPool {
                 new FunctionInfo(
                     sig, version, spec.language(), Set.copyOf(d.getTagsList()), d.getDoc());
             try {
-              registry.register(
-                  BoundFunction.of(info, (args, ctx) -> dispatch(sig.name(), args, ctx)));
+              registry.register(BoundFunction.of(info, new PoolInvoker(sig.name())));
             } catch (StatusException e) {
               LOG.log(
                   Level.WARNING,
@@ -313,6 +315,144 @@ public final class WorkerPool {
     }
     p.functions = Set.copyOf(names);
     p.ready = true;
+  }
+
+  /** Calls of one function of the pool: one at a time, or many in one frame per process. */
+  private final class PoolInvoker implements BatchInvoker {
+    private final String function;
+
+    PoolInvoker(String function) {
+      this.function = function;
+    }
+
+    @Override
+    public Value invoke(Value[] args, CallContext ctx) throws Exception {
+      return dispatch(function, args, ctx);
+    }
+
+    @Override
+    public List<Outcome> invokeAll(List<Value[]> calls, CallContext ctx) throws Exception {
+      return dispatchBatch(function, calls, ctx);
+    }
+  }
+
+  /**
+   * Runs many calls of {@code function} as one {@code Batch} frame per ready process that hosts it,
+   * the calls split in contiguous runs across those processes. A process that fails as a whole
+   * (dies, closes) fails only the calls it was given.
+   */
+  List<BatchInvoker.Outcome> dispatchBatch(String function, List<Value[]> calls, CallContext ctx)
+      throws Exception {
+    List<WorkerProcess> hosts = new ArrayList<>();
+    for (WorkerProcess p : snapshot()) {
+      if (p != null && p.ready && p.isAlive() && p.functions.contains(function)) {
+        Connection c = p.connection();
+        if (c != null && !c.isShutdown()) {
+          hosts.add(p);
+        }
+      }
+    }
+    if (hosts.isEmpty()) {
+      // None ready: one ordinary call waits for a (re)starting process within the start timeout.
+      hosts.add(pick(function, ctx));
+      hosts.getFirst().inFlight.decrementAndGet();
+    }
+    // Split the calls in contiguous runs, each within its process's room under maxInFlight.
+    List<WorkerProcess> used = new ArrayList<>(hosts.size());
+    List<CompletableFuture<List<CallResult>>> futures = new ArrayList<>(hosts.size());
+    int[] bounds = new int[hosts.size() + 1];
+    int next = 0;
+    for (int h = 0; h < hosts.size() && next < calls.size(); h++) {
+      WorkerProcess p = hosts.get(h);
+      int share = Math.ceilDiv(calls.size() - next, hosts.size() - h);
+      int room = reserve(p, share);
+      if (room == 0) {
+        continue;
+      }
+      List<BatchCall> chunk = new ArrayList<>(room);
+      for (Value[] args : calls.subList(next, next + room)) {
+        chunk.add(new BatchCall(function, Arrays.asList(args)));
+      }
+      CompletableFuture<List<CallResult>> f;
+      try {
+        f = p.connection().batch(chunk);
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      next += room;
+      used.add(p);
+      futures.add(f);
+      bounds[used.size()] = next;
+    }
+    int parts = used.size();
+    List<BatchInvoker.Outcome> out = new ArrayList<>(calls.size());
+    int k = 0;
+    try {
+      for (; k < parts; k++) {
+        WorkerProcess p = used.get(k);
+        int size = bounds[k + 1] - bounds[k];
+        List<CallResult> results;
+        try {
+          results = futures.get(k).get();
+        } catch (ExecutionException e) {
+          Status s = Status.fromThrowable(e.getCause());
+          Connection c = p.connection();
+          if (s.code() == Status.Code.UNAVAILABLE
+              && (!p.isAlive() || c == null || c.isShutdown())) {
+            // Name the exit code or signal when the process died under the batch.
+            s =
+                p.unavailable(
+                        spec.name(),
+                        p.exitDescription(900) + " while running a batch of " + function)
+                    .withCause(e.getCause());
+          }
+          results = java.util.Collections.nCopies(size, CallResult.ofStatus(s));
+        }
+        p.inFlight.addAndGet(-size);
+        for (CallResult r : results) {
+          out.add(
+              r.isOk()
+                  ? BatchInvoker.Outcome.ofValue(r.value())
+                  : BatchInvoker.Outcome.ofStatus(r.status()));
+        }
+      }
+    } catch (InterruptedException e) {
+      for (; k < parts; k++) {
+        futures.get(k).cancel(true);
+        used.get(k).inFlight.addAndGet(-(bounds[k + 1] - bounds[k]));
+      }
+      Thread.currentThread().interrupt();
+      throw Status.CANCELLED
+          .withDescription("batch of " + function + " on " + spec.name() + " was cancelled")
+          .asException();
+    }
+    if (out.size() < calls.size()) {
+      Status full =
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              "every process of worker pool "
+                  + spec.name()
+                  + " already has "
+                  + spec.maxInFlight()
+                  + " calls in flight; retry later or raise maxInFlight");
+      while (out.size() < calls.size()) {
+        out.add(BatchInvoker.Outcome.ofStatus(full));
+      }
+    }
+    return out;
+  }
+
+  /** Takes up to {@code wanted} places under maxInFlight on {@code p}; how many it got. */
+  private int reserve(WorkerProcess p, int wanted) {
+    while (true) {
+      int now = p.inFlight.get();
+      int room = Math.min(wanted, spec.maxInFlight() - now);
+      if (room <= 0) {
+        return 0;
+      }
+      if (p.inFlight.compareAndSet(now, now + room)) {
+        return room;
+      }
+    }
   }
 
   /** Runs one call on the least busy ready process that hosts {@code function}. */
