@@ -98,7 +98,7 @@ bench: build ## Run the JMH benchmarks; JSON lands in build/bench/
 bench-xlang: build ## Cross-language harness: Java -> Python through PolyCall and its peers
 	@mkdir -p $(BUILD)/bench
 	@test -x $(BUILD)/bench/venv/bin/python || python3 -m venv $(BUILD)/bench/venv
-	@$(BUILD)/bench/venv/bin/pip install -q py4j==0.10.9.9 -e 'sdks/python[numpy]'
+	@$(BUILD)/bench/venv/bin/pip install -q py4j==0.10.9.9 grpcio==1.85.1 -e 'sdks/python[numpy]'
 	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED \
 	  -Dout=$(BUILD)/bench/xlang.txt \
 	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.CrossLangHarness \

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * bench-xlang} sets both up.
  */
 public final class CrossLangHarness {
+
   public static void main(String[] args) throws Exception {
     if (args.length != 2) {
       System.err.println("usage: CrossLangHarness PYTHON_EXE SCRIPTS_DIR");
@@ -34,6 +35,15 @@ public final class CrossLangHarness {
     Path scripts = Path.of(args[1]).toAbsolutePath();
     int n = Integer.getInteger("calls", 20_000);
     List<String> lines = new ArrayList<>();
+
+    String grpcLine;
+    try (GrpcPeer grpc = new GrpcPeer(python, scripts.resolve("grpc_peer.py"))) {
+      for (int i = 0; i < 2_000; i++) {
+        grpc.noop();
+      }
+      grpcLine =
+          throughputOf("grpcio: 1 Python server, 64 in flight", 64, 50_000, grpc::noop).toString();
+    }
 
     Latency.Summary py4j;
     try (Py4jPeer peer = new Py4jPeer(python, scripts.resolve("py4j_peer.py"))) {
@@ -62,10 +72,10 @@ public final class CrossLangHarness {
         throw new IllegalStateException("the bench workers did not start");
       }
       lines.add(py4j.toString());
-      Latency.Summary poly = measureBridge(pc, "benchpy", "Python", n, lines);
+      Latency.Summary poly = measureBridge(pc, "benchpy", "Python", n, lines, grpcLine);
       lines.add(ratio("py4j p50 / polycall Python p50 (target >= 5x)", py4j.p50() / poly.p50()));
       if (node) {
-        measureBridge(pc, "benchjs", "Node", n, lines);
+        measureBridge(pc, "benchjs", "Node", n, lines, null);
       }
     }
 
@@ -78,7 +88,8 @@ public final class CrossLangHarness {
 
   /** The figures for one worker language; returns the one-in-flight latency. */
   private static Latency.Summary measureBridge(
-      PolyCall pc, String ns, String lang, int n, List<String> lines) throws Exception {
+      PolyCall pc, String ns, String lang, int n, List<String> lines, String peer)
+      throws Exception {
     Latency.Summary one =
         Latency.measure(
             "polycall: Java -> " + lang + " no-op", 2_000, n, () -> pc.call(ns + ".noop"));
@@ -87,6 +98,9 @@ public final class CrossLangHarness {
         String.format(
             Locale.ROOT, "%-44s %s", "  p50 <= 20 us", one.p50() <= 20 ? "MET" : "MISSED"));
     lines.add(throughput(pc, ns, lang, 64, 100_000).toString());
+    if (peer != null) {
+      lines.add(peer);
+    }
     int batchCalls = 1000;
     List<CallRequest> batch = new ArrayList<>();
     for (int i = 0; i < batchCalls; i++) {
@@ -130,9 +144,18 @@ public final class CrossLangHarness {
     return String.format(Locale.ROOT, "%-44s %8.2fx", what, r);
   }
 
-  /** {@code inFlight} virtual threads calling in a loop until {@code total} calls are done. */
   private static Latency.Summary throughput(
       PolyCall pc, String ns, String lang, int inFlight, int total) throws Exception {
+    return throughputOf(
+        "polycall: 2 " + lang + " processes, " + inFlight + " in flight",
+        inFlight,
+        total,
+        () -> pc.call(ns + ".noop"));
+  }
+
+  /** {@code inFlight} virtual threads calling in a loop until {@code total} calls are done. */
+  private static Latency.Summary throughputOf(String name, int inFlight, int total, Latency.Op op)
+      throws Exception {
     AtomicLong left = new AtomicLong(total);
     CountDownLatch done = new CountDownLatch(inFlight);
     long t0 = System.nanoTime();
@@ -142,8 +165,10 @@ public final class CrossLangHarness {
               () -> {
                 try {
                   while (left.decrementAndGet() >= 0) {
-                    pc.call(ns + ".noop");
+                    op.run();
                   }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
                 } finally {
                   done.countDown();
                 }
@@ -151,12 +176,6 @@ public final class CrossLangHarness {
     }
     done.await();
     double secs = (System.nanoTime() - t0) / 1e9;
-    return new Latency.Summary(
-        "polycall: 2 " + lang + " processes, " + inFlight + " in flight",
-        total,
-        0,
-        0,
-        0,
-        total / secs);
+    return new Latency.Summary(name, total, 0, 0, 0, total / secs);
   }
 }
