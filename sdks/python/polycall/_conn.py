@@ -33,7 +33,9 @@ from .codec import (
     check_length,
     decode,
     encode,
+    encode_into,
     frame_bytes,
+    frame_parts,
     parse_frame,
 )
 from .errors import (
@@ -364,13 +366,14 @@ class Connection:
             return
 
         async def run() -> None:
+            frame = pb.Frame()
             try:
-                result = await self._run_call(call, serving)
+                await self._run_call(call, serving, frame.result)
             finally:
                 self._serving.pop(call.call_id, None)
             if not serving.answered:
                 serving.answered = True
-                self._write(pb.Frame(result=result))
+                self._write(frame)
                 with contextlib.suppress(Exception):
                     await self._writer.drain()
 
@@ -398,24 +401,27 @@ class Connection:
         call_id = call.call_id
 
         def work() -> None:
-            data: bytes | None = None
+            data: list[bytes] | None = None
             try:
-                data = self._frame_data(pb.Frame(result=self._run_sync(call, fn, serving.ctx)))
+                frame = pb.Frame()
+                self._run_sync(call, fn, serving.ctx, frame.result)
+                data = self._frame_data(frame)
             finally:
                 with contextlib.suppress(RuntimeError):  # the loop is closed: nobody listens
                     self.loop.call_soon_threadsafe(self._deliver, call_id, serving, data)
 
         self._executor.submit(contextvars.copy_context().run, work)
 
-    def _deliver(self, call_id: int, serving: _Serving, data: bytes | None) -> None:
+    def _deliver(self, call_id: int, serving: _Serving, data: list[bytes] | None) -> None:
         self._serving.pop(call_id, None)
         if serving.answered or data is None or self._writer.is_closing():
             return
         serving.answered = True
-        self._writer.write(data)
+        self._writer.writelines(data)
 
-    def _run_sync(self, call: pb.Call, fn: Function, ctx: CallContext) -> pb.Result:
-        """Runs a sync function on the calling (pool) thread; a Result with a value or status."""
+    def _run_sync(self, call: pb.Call, fn: Function, ctx: CallContext, out: pb.Result) -> None:
+        """Runs a sync function on the calling (pool) thread; fills `out`, value or status."""
+        out.call_id = call.call_id
         try:
             args = self._decode_args(fn, call)
             token = _current.set(ctx)
@@ -423,11 +429,11 @@ class Connection:
                 result = fn.fn(*args)
             finally:
                 _current.reset(token)
-            return pb.Result(call_id=call.call_id, value=self._encode_result(fn, result))
+            self._encode_result(fn, result, out.value)
         except Exception as e:
             status = status_of_exception(e)
             log.debug("%s failed: %s", call.function, status)
-            return pb.Result(call_id=call.call_id, status=status.to_proto())
+            out.status.CopyFrom(status.to_proto())
 
     def _new_serving(self, call: pb.Call) -> _Serving:
         deadline = time.monotonic() + call.timeout_nanos / 1e9 if call.timeout_nanos else None
@@ -455,7 +461,11 @@ class Connection:
         self._batches += 1
         try:
             calls = list(batch.calls)
-            results: list[pb.Result | None] = [None] * len(calls)
+            # Results are filled in place in the frame that carries them: building them apart
+            # and assembling the frame would copy every value (megabytes for an ndarray).
+            frame = pb.Frame()
+            frame.batch_result.batch_id = batch.batch_id
+            results = [frame.batch_result.results.add() for _ in calls]
             quick: list[tuple[int, pb.Call, Function]] = []
             slow: list[tuple[int, pb.Call]] = []
             for i, c in enumerate(calls):
@@ -467,10 +477,10 @@ class Connection:
 
             def run_many(items: list[tuple[int, pb.Call, Function]]) -> None:
                 for i, c, fn in items:
-                    results[i] = self._run_sync(c, fn, self._new_serving(c).ctx)
+                    self._run_sync(c, fn, self._new_serving(c).ctx, results[i])
 
             async def one(i: int, c: pb.Call) -> None:
-                results[i] = await self._run_call(c, self._new_serving(c))
+                await self._run_call(c, self._new_serving(c), results[i])
 
             workers = getattr(self._executor, "_max_workers", 1) or 1
             size = max(BATCH_RUN, -(-len(quick) // workers))
@@ -487,31 +497,26 @@ class Connection:
             await asyncio.gather(*jobs)
         finally:
             self._batches -= 1
-        done = [r for r in results if r is not None]
-        assert len(done) == len(results)
-        for r in done:
+        for r in results:
             r.call_id = 0
-        self._write(pb.Frame(batch_result=pb.BatchResult(batch_id=batch.batch_id, results=done)))
+        self._write(frame)
 
-    async def _run_call(self, call: pb.Call, serving: _Serving) -> pb.Result:
-        """Runs one incoming call to completion: a Result with a value or a status."""
+    async def _run_call(self, call: pb.Call, serving: _Serving, out: pb.Result) -> None:
+        """Runs one incoming call to completion; fills `out` with a value or a status."""
+        out.call_id = call.call_id
         try:
-            value = await self._invoke(call, serving.ctx)
-            return pb.Result(call_id=call.call_id, value=value)
+            await self._invoke(call, serving.ctx, out.value)
         except asyncio.CancelledError:
-            return pb.Result(
-                call_id=call.call_id,
-                status=error_for(Code.CANCELLED, "cancelled").to_proto(),
-            )
+            out.status.CopyFrom(error_for(Code.CANCELLED, "cancelled").to_proto())
         except BaseException as e:
             if not isinstance(e, Exception):
                 raise
             status = status_of_exception(e)
             if not isinstance(e, PolyCallError) or e.code != Code.DEADLINE_EXCEEDED:
                 log.debug("%s failed: %s", call.function, status)
-            return pb.Result(call_id=call.call_id, status=status.to_proto())
+            out.status.CopyFrom(status.to_proto())
 
-    async def _invoke(self, call: pb.Call, ctx: CallContext) -> pb.Value:
+    async def _invoke(self, call: pb.Call, ctx: CallContext, out: pb.Value) -> None:
         if self._draining:
             raise error_for(Code.UNAVAILABLE, "the worker is draining (GoAway)")
         fn = self._host(call.function) if self._host is not None else None
@@ -534,7 +539,7 @@ class Connection:
             ) from None
         finally:
             _current.reset(token)
-        return self._encode_result(fn, result)
+        self._encode_result(fn, result, out)
 
     def _decode_args(self, fn: Function, call: pb.Call) -> list[Any]:
         params = fn.signature.params
@@ -551,10 +556,11 @@ class Connection:
                 raise error_for(e.code, f"args[{i}] ({p.name}){_sep(e.message)}") from None
         return args
 
-    def _encode_result(self, fn: Function, result: Any) -> pb.Value:
+    def _encode_result(self, fn: Function, result: Any, out: pb.Value) -> None:
         rtype = fn.signature.result
         try:
-            return encode(
+            encode_into(
+                out,
                 result,
                 None if isinstance(rtype, Scalar) and rtype.name == "any" else rtype,
                 max_depth=self.limits.max_depth,
@@ -567,18 +573,18 @@ class Connection:
     def _write(self, frame: pb.Frame) -> None:
         if self._writer.is_closing():
             return
-        self._writer.write(self._frame_data(frame))
+        self._writer.writelines(self._frame_data(frame))
 
-    def _frame_data(self, frame: pb.Frame) -> bytes:
-        """The frame's bytes; a Result too big to send becomes RESOURCE_EXHAUSTED."""
+    def _frame_data(self, frame: pb.Frame) -> list[bytes]:
+        """The frame's bytes, prefix and body; a Result too big to send is RESOURCE_EXHAUSTED."""
         try:
-            data = frame_bytes(frame, self.limits.max_frame_bytes)
+            data = frame_parts(frame, self.limits.max_frame_bytes)
         except PolyCallError as e:
             if frame.WhichOneof("body") == "result":
                 # A result too big to send becomes a status the other side can read.
                 err = error_for(Code.RESOURCE_EXHAUSTED, e.message)
                 small = pb.Result(call_id=frame.result.call_id, status=err.to_proto())
-                data = frame_bytes(pb.Frame(result=small), self.limits.max_frame_bytes)
+                data = frame_parts(pb.Frame(result=small), self.limits.max_frame_bytes)
             else:
                 raise
         return data

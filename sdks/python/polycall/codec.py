@@ -100,6 +100,9 @@ class ProtocolError(InvalidArgument):
     """Bytes on a connection that are not a valid frame (WIRE.md "Framing")."""
 
 
+# Bodies below this are joined to their length prefix before writing.
+JOIN_BELOW = 64 * 1024
+
 # ---- encode ----------------------------------------------------------------------------------
 
 
@@ -109,11 +112,18 @@ def encode(value: Any, type: Type | str | None = None, *, max_depth: int = MAX_D
     Raises OutOfRange for an int outside both i64 and u64, and InvalidArgument (naming the
     path, e.g. ``[1][3].name``) for a value that does not fit the type.
     """
+    out = pb.Value()
+    encode_into(out, value, type, max_depth=max_depth)
+    return out
+
+
+def encode_into(
+    out: pb.Value, value: Any, type: Type | str | None = None, *, max_depth: int = MAX_DEPTH
+) -> None:
+    """`encode`, into `out` (a field of the message that will carry it), saving a copy."""
     if isinstance(type, str):
         type = parse_type(type)
-    out = pb.Value()
     _encode_into(out, value, type, 0, max_depth)
-    return out
 
 
 def encode_value_bytes(value: Any, type: Type | str | None = None) -> bytes:
@@ -533,12 +543,22 @@ def _decode_ndarray(a: pb.NdArray) -> Any:
 
 def frame_bytes(frame: pb.Frame, max_frame_bytes: int = MAX_FRAME_BYTES) -> bytes:
     """The length-prefixed bytes of a Frame; InvalidArgument if it exceeds the frame limit."""
+    return b"".join(frame_parts(frame, max_frame_bytes))
+
+
+def frame_parts(frame: pb.Frame, max_frame_bytes: int = MAX_FRAME_BYTES) -> list[bytes]:
+    """`frame_bytes` as [prefix, body], for writers that send both without joining them.
+
+    A small body comes joined (one buffer, one syscall); a big one apart, so that megabytes
+    are not copied only to put four bytes in front of them.
+    """
     body: bytes = frame.SerializeToString(deterministic=True)
     if len(body) > max_frame_bytes:
         raise InvalidArgument(
             f"frame of {len(body)} bytes exceeds the limit of {max_frame_bytes} bytes"
         )
-    return len(body).to_bytes(4, "big") + body
+    prefix = len(body).to_bytes(4, "big")
+    return [prefix + body] if len(body) < JOIN_BELOW else [prefix, body]
 
 
 def parse_frame(body: bytes) -> pb.Frame:

@@ -33,6 +33,9 @@ EXIT_CONNECTION_LOST = 1
 EXIT_USAGE = 2
 EXIT_HANDSHAKE = 3
 
+# Freed heap kept for reuse (see _keep_freed_memory).
+TRIM_THRESHOLD = 128 << 20
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -131,8 +134,31 @@ async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 
     return EXIT_CONNECTION_LOST
 
 
+def _keep_freed_memory() -> None:
+    """Asks glibc to reuse freed memory for big blocks instead of mapping fresh pages.
+
+    By default every block above the mmap threshold (at most 32 MB, adjusted at run time) gets
+    new pages from the kernel and gives them back when freed, so each megabyte-sized frame,
+    ndarray and serialized body page-faults on every call: for an 8 MB array that is most of
+    the worker's time. Keeping up to TRIM_THRESHOLD of freed heap makes those blocks reused.
+    Without glibc this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 32 << 20)
+        libc.mallopt(m_trim_threshold, TRIM_THRESHOLD)
+    except (OSError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _keep_freed_memory()
     logging.basicConfig(
         stream=sys.stderr,
         level=args.log_level.upper(),

@@ -115,9 +115,7 @@ public final class FrameReader {
         src.get(body, bodyFilled, n);
         bodyFilled += n;
         if (bodyFilled == body.length) {
-          byte[] b = body;
-          body = null;
-          sink.accept(parse(CodedInputStream.newInstance(b), b.length));
+          sink.accept(takeBody());
         }
       }
     } catch (ProtocolException e) {
@@ -158,6 +156,24 @@ public final class FrameReader {
    */
   public Frame read(ReadableByteChannel channel) throws IOException {
     while (ready.isEmpty()) {
+      if (failure == null && body != null && body.length - bodyFilled > READ_BUFFER_BYTES) {
+        // The rest of a big frame goes straight into its body: no pass through readBuffer.
+        int n = channel.read(ByteBuffer.wrap(body, bodyFilled, body.length - bodyFilled));
+        if (n < 0) {
+          finish();
+          return null;
+        }
+        bodyFilled += n;
+        if (bodyFilled == body.length) {
+          try {
+            ready.add(takeBody());
+          } catch (ProtocolException e) {
+            failure = e;
+            throw e;
+          }
+        }
+        continue;
+      }
       if (readBuffer == null) {
         readBuffer = ByteBuffer.allocate(READ_BUFFER_BYTES);
       }
@@ -171,6 +187,18 @@ public final class FrameReader {
       feed(readBuffer, ready::add);
     }
     return ready.poll();
+  }
+
+  /**
+   * Parses the completed body. The array belongs to this frame alone, so its {@code bytes} fields
+   * (an ndarray's megabytes) may alias it instead of being copied out.
+   */
+  private Frame takeBody() throws ProtocolException {
+    byte[] b = body;
+    body = null;
+    CodedInputStream in = CodedInputStream.newInstance(b);
+    in.enableAliasing(true);
+    return parse(in, b.length);
   }
 
   /** Whether part of a frame has arrived and the rest has not. */

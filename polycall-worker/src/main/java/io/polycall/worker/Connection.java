@@ -57,12 +57,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>Thread-safe: every public method may be called from any thread.
- *   <li>One <b>reader</b> (virtual) thread reads frames and dispatches them; it never runs user
- *       code except {@link ConnectionListener#onAnnounce}/{@code onWithdraw}/{@code onGoAway} and
- *       the completion of futures (see below).
- *   <li>One <b>writer</b> (virtual) thread writes queued frames in the order they were queued.
- *       Callers never touch the socket, so interrupting a caller cannot close it, and the methods
- *       that send ({@link #call}, {@link #ping}, ...) do not block.
+ *   <li>One <b>reader</b> (platform, daemon) thread reads frames and dispatches them; it never runs
+ *       user code except {@link ConnectionListener#onAnnounce}/{@code onWithdraw}/{@code onGoAway}
+ *       and the completion of futures (see below).
+ *   <li>One <b>writer</b> (platform, daemon) thread writes queued frames in the order they were
+ *       queued. Callers never touch the socket, so interrupting a caller cannot close it, and the
+ *       methods that send ({@link #call}, {@link #ping}, ...) do not block.
  *   <li>Each incoming call runs on its own virtual thread, so a handler may block and may call back
  *       over this connection: nested and re-entrant calls work.
  *   <li>Futures returned by {@link #call}, {@link #batch} and {@link #ping} are completed on the
@@ -194,8 +194,11 @@ public final class Connection implements AutoCloseable {
         throw new IllegalArgumentException("the channel is not connected");
       }
       Connection c = new Connection(this);
-      Thread.ofVirtual().name("polycall-" + name + "-reader").start(c::readLoop);
-      Thread.ofVirtual().name("polycall-" + name + "-writer").start(c::writeLoop);
+      // Platform threads: a virtual thread blocked on the socket parks and is woken through the
+      // JDK's poller, a hand-off per piece of a big frame (the socket buffer holds ~200 KB, so an
+      // 8 MB array is 40 of them each way); a platform thread waits in the kernel instead.
+      Thread.ofPlatform().daemon().name("polycall-" + name + "-reader").start(c::readLoop);
+      Thread.ofPlatform().daemon().name("polycall-" + name + "-writer").start(c::writeLoop);
       return c;
     }
   }
