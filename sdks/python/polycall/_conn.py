@@ -17,6 +17,8 @@ import hashlib
 import hmac
 import logging
 import os
+import socket
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -91,6 +93,114 @@ async def read_frame(reader: asyncio.StreamReader, max_frame_bytes: int) -> pb.F
     return parse_frame(body)
 
 
+class Wire:
+    """A blocking socket: read by one thread at a time, written by any thread under a lock.
+
+    The worker's transport (see `Connection` with ``wire=``). Reads are buffered; a big frame
+    body is received straight into its own buffer. `readexactly`/`write`/`drain`/`close` let
+    the asyncio `handshake` run over it before the connection starts.
+    """
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, sock: socket.socket) -> None:
+        sock.setblocking(True)
+        self.sock = sock
+        self._buf = bytearray()
+        self._pos = 0
+        self._wlock = threading.Lock()
+        self.closed = False
+
+    def read_exactly(self, n: int) -> bytes | bytearray | None:
+        """`n` bytes; None at a clean end of stream; IncompleteReadError inside them."""
+        have = len(self._buf) - self._pos
+        if have >= n:
+            out = self._buf[self._pos : self._pos + n]
+            self._pos += n
+            return out
+        if n - have > self.CHUNK:
+            out = bytearray(n)
+            out[:have] = self._buf[self._pos :]
+            self._buf.clear()
+            self._pos = 0
+            view = memoryview(out)
+            got = have
+            while got < n:
+                k = self.sock.recv_into(view[got:])
+                if k == 0:
+                    raise asyncio.IncompleteReadError(bytes(out[:got]), n)
+                got += k
+            return out
+        del self._buf[: self._pos]
+        self._pos = 0
+        while len(self._buf) < n:
+            chunk = self.sock.recv(self.CHUNK)
+            if not chunk:
+                if not self._buf:
+                    return None
+                raise asyncio.IncompleteReadError(bytes(self._buf), n)
+            self._buf += chunk
+        out = self._buf[:n]
+        self._pos = n
+        return out
+
+    def read_frame(self, max_frame_bytes: int) -> pb.Frame | None:
+        """The next frame, None at a clean end of stream; ProtocolError on an invalid one."""
+        try:
+            head = self.read_exactly(4)
+        except asyncio.IncompleteReadError:
+            raise ProtocolError("stream ended inside a frame length") from None
+        if head is None:
+            return None
+        length = int.from_bytes(head, "big")
+        check_length(length, max_frame_bytes)
+        try:
+            body = self.read_exactly(length)
+        except asyncio.IncompleteReadError:
+            body = None
+        if body is None:
+            raise ProtocolError(f"stream ended inside a frame of {length} bytes")
+        return parse_frame(body)
+
+    def send(self, parts: list[bytes]) -> None:
+        """Writes `parts` whole, after any other thread's frame; OSError if the socket broke."""
+        with self._wlock:
+            if len(parts) == 1:
+                self.sock.sendall(parts[0])
+                return
+            views = [memoryview(p) for p in parts]
+            while views:
+                sent = self.sock.sendmsg(views)
+                while views and sent >= len(views[0]):
+                    sent -= len(views[0])
+                    views.pop(0)
+                if views and sent:
+                    views[0] = views[0][sent:]
+
+    def shutdown(self) -> None:
+        """Ends both directions: a thread blocked reading sees the end of the stream."""
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    # For `handshake`, which speaks asyncio streams.
+    async def readexactly(self, n: int) -> bytes:
+        data = self.read_exactly(n)
+        if data is None:
+            raise asyncio.IncompleteReadError(b"", n)
+        return bytes(data)
+
+    def write(self, data: bytes) -> None:
+        self.send([data])
+
+    async def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.shutdown()
+        self.sock.close()
+
+
 def proof_of(secret: bytes, nonce: bytes, worker_id: str) -> bytes:
     """HMAC-SHA256(secret, nonce || UTF-8(worker_id)), as WIRE.md "Handshake" defines it."""
     return hmac.new(secret, nonce + worker_id.encode("utf-8"), hashlib.sha256).digest()
@@ -156,18 +266,33 @@ class Connection:
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        reader: asyncio.StreamReader | None,
+        writer: asyncio.StreamWriter | None,
         welcome: pb.Welcome,
         *,
         host: Callable[[str], Function | None] | None = None,
         executor: Executor | None = None,
+        wire: Wire | None = None,
+        threads: int = 8,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.limits = Limits.of(welcome.limits)
         self.node_id = welcome.node_id
         self._reader = reader
         self._writer = writer
+        # With a Wire (the worker), frames are read by threads, leader/follower: the thread
+        # that reads a sync call hands the reading on and runs the call itself, then writes
+        # the result, so a call costs no hand-off between threads (see _reader_main). Other
+        # frames go to the loop, in order.
+        self._wire = wire
+        self._max_running = max(1, threads)
+        self._tlock = threading.Lock()
+        self._role = threading.Lock()
+        self._idle = 0
+        self._running = 0
+        self._stop = False
+        self._ended: asyncio.Event | None = None
+        self._alock = threading.Lock()
         self._host = host
         self._executor = executor
         self._next_id = 1
@@ -192,6 +317,15 @@ class Connection:
 
     async def run(self) -> None:
         """Reads and dispatches frames until the connection ends; then fails what is left."""
+        if self._wire is not None:
+            self._ended = asyncio.Event()
+            self._spawn_reader()
+            try:
+                await self._ended.wait()
+            finally:
+                await self._finish()
+            return
+        assert self._reader is not None
         try:
             while True:
                 frame = await read_frame(self._reader, self.limits.max_frame_bytes)
@@ -224,8 +358,7 @@ class Connection:
             s.ctx._cancel()
             if s.task is not None:
                 s.task.cancel()
-        with contextlib.suppress(Exception):
-            self._writer.close()
+        self._shut()
         self._closed.set()
 
     async def wait_closed(self) -> None:
@@ -235,9 +368,7 @@ class Connection:
         """Closes the connection now; calls in flight fail with UNAVAILABLE. Idempotent."""
         if self.close_reason is None:
             self.close_reason = Unavailable("connection closed by this side")
-        with contextlib.suppress(Exception):
-            self._writer.close()
-        self._reader.feed_eof()
+        self._shut()
 
     async def goaway(self) -> None:
         """Tells the other side we close, drains our own calls, then closes."""
@@ -273,7 +404,7 @@ class Connection:
             self._pending[call_id] = fut
             try:
                 self._write(pb.Frame(call=call))
-                await self._writer.drain()
+                await self._drain()
                 return await asyncio.wait_for(asyncio.shield(fut), timeout)
             except (asyncio.TimeoutError, asyncio.CancelledError) as e:
                 if not self.closed:
@@ -340,9 +471,8 @@ class Connection:
         while self._serving or self._pending or self._batches:
             await asyncio.sleep(0.01)
         with contextlib.suppress(Exception):
-            await self._writer.drain()
-            self._writer.close()
-        self._reader.feed_eof()
+            await self._drain()
+        self._shut()
 
     def _spawn(self, coro: Any) -> None:
         task = self.loop.create_task(coro)
@@ -371,11 +501,10 @@ class Connection:
                 await self._run_call(call, serving, frame.result)
             finally:
                 self._serving.pop(call.call_id, None)
-            if not serving.answered:
-                serving.answered = True
+            if self._claim(serving):
                 self._write(frame)
                 with contextlib.suppress(Exception):
-                    await self._writer.drain()
+                    await self._drain()
 
         serving.task = self.loop.create_task(run())
         self._tasks.add(serving.task)
@@ -407,17 +536,27 @@ class Connection:
                 self._run_sync(call, fn, serving.ctx, frame.result)
                 data = self._frame_data(frame)
             finally:
-                with contextlib.suppress(RuntimeError):  # the loop is closed: nobody listens
-                    self.loop.call_soon_threadsafe(self._deliver, call_id, serving, data)
+                if self._wire is not None:
+                    self._deliver(call_id, serving, data)
+                else:
+                    with contextlib.suppress(RuntimeError):  # the loop is closed
+                        self.loop.call_soon_threadsafe(self._deliver, call_id, serving, data)
 
         self._executor.submit(contextvars.copy_context().run, work)
 
     def _deliver(self, call_id: int, serving: _Serving, data: list[bytes] | None) -> None:
+        """Sends a sync call's result (on the loop, or on any thread with a Wire)."""
         self._serving.pop(call_id, None)
-        if serving.answered or data is None or self._writer.is_closing():
-            return
-        serving.answered = True
-        self._writer.writelines(data)
+        if data is not None and self._claim(serving):
+            self._out(data)
+
+    def _claim(self, serving: _Serving) -> bool:
+        """True once per call: the right to answer it (its result, or CANCELLED)."""
+        with self._alock:
+            if serving.answered:
+                return False
+            serving.answered = True
+            return True
 
     def _run_sync(self, call: pb.Call, fn: Function, ctx: CallContext, out: pb.Result) -> None:
         """Runs a sync function on the calling (pool) thread; fills `out`, value or status."""
@@ -445,8 +584,7 @@ class Connection:
         if serving is None:
             return
         serving.ctx._cancel()
-        if not serving.answered:
-            serving.answered = True
+        if self._claim(serving):
             self._answer(call_id, status=error_for(Code.CANCELLED, "cancelled by the caller"))
         if serving.task is not None:
             serving.task.cancel()
@@ -571,9 +709,138 @@ class Connection:
     # ---- writing -----------------------------------------------------------------------------
 
     def _write(self, frame: pb.Frame) -> None:
-        if self._writer.is_closing():
+        if self._closing():
             return
-        self._writer.writelines(self._frame_data(frame))
+        self._out(self._frame_data(frame))
+
+    def _out(self, data: list[bytes]) -> None:
+        if self._wire is not None:
+            if not self._wire.closed:
+                try:
+                    self._wire.send(data)
+                except OSError as e:  # the reader sees the end and closes the connection
+                    log.debug("write failed: %s", e)
+                    self._wire.shutdown()
+            return
+        assert self._writer is not None
+        if not self._writer.is_closing():
+            self._writer.writelines(data)
+
+    def _closing(self) -> bool:
+        if self._wire is not None:
+            return self._wire.closed
+        assert self._writer is not None
+        return self._writer.is_closing()
+
+    async def _drain(self) -> None:
+        if self._writer is not None:
+            await self._writer.drain()
+
+    def _shut(self) -> None:
+        """Closes the transport; the read loop then sees the end of the stream."""
+        if self._wire is not None:
+            self._wire.shutdown()
+            return
+        assert self._writer is not None and self._reader is not None
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._reader.feed_eof()
+
+    # ---- reading with a Wire: leader/follower threads ----------------------------------------
+
+    def _spawn_reader(self) -> None:
+        with self._tlock:
+            self._idle += 1
+        threading.Thread(target=self._reader_main, name="polycall-fn-reader", daemon=True).start()
+
+    def _reader_main(self) -> None:
+        wire = self._wire
+        assert wire is not None
+        while True:
+            with self._role:
+                if self._stop:
+                    break
+                try:
+                    frame = wire.read_frame(self.limits.max_frame_bytes)
+                except ProtocolError as e:
+                    log.error("protocol error: %s", e.message)
+                    self.close_reason = Unavailable(f"protocol error: {e.message}")
+                    self._send_goaway(e)
+                    frame = None
+                except (ConnectionError, OSError) as e:
+                    self.close_reason = Unavailable(f"connection lost: {e}")
+                    frame = None
+                else:
+                    if frame is None and not self._draining and self.close_reason is None:
+                        self.close_reason = Unavailable("the hub closed the connection")
+                if frame is None:
+                    self._stop = True
+                    wire.shutdown()
+                    with contextlib.suppress(RuntimeError):
+                        self.loop.call_soon_threadsafe(self._reader_ended)
+                    break
+                # Decided while holding the role, so that a Cancel read next finds the call.
+                run = self._take_inline(frame)
+            if run is None:
+                continue
+            call, fn, serving = run
+            with self._tlock:
+                self._idle -= 1
+                self._running += 1
+                lonely = self._idle == 0
+            if lonely:
+                self._spawn_reader()  # someone must keep reading while this call runs
+            try:
+                out = pb.Frame()
+                self._run_sync(call, fn, serving.ctx, out.result)
+                self._deliver(call.call_id, serving, self._frame_data(out))
+            finally:
+                with self._tlock:
+                    self._running -= 1
+                    surplus = self._idle >= 2
+                    if not surplus:
+                        self._idle += 1
+            if surplus:
+                return
+        with self._tlock:
+            self._idle -= 1
+
+    def _reader_ended(self) -> None:
+        if self._ended is not None:
+            self._ended.set()
+
+    def _take_inline(self, frame: pb.Frame) -> tuple[pb.Call, Function, _Serving] | None:
+        """On a reader thread: a sync call to run here, or None when the frame was handled."""
+        kind = frame.WhichOneof("body")
+        if kind == "ping":
+            self._write(pb.Frame(pong=pb.Pong(nonce=frame.ping.nonce)))
+            return None
+        if kind == "call":
+            call = frame.call
+            fn = self._sync_fast_path(call)
+            if fn is not None and call.call_id not in self._serving:
+                serving = self._new_serving(call)
+                self._serving[call.call_id] = serving
+                with self._tlock:
+                    inline = self._running < self._max_running
+                if inline:
+                    return call, fn, serving
+                self._submit_sync(call, fn, serving)
+                return None
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(self._dispatch_on_loop, frame)
+        return None
+
+    def _dispatch_on_loop(self, frame: pb.Frame) -> None:
+        try:
+            stop = self._dispatch(frame)
+        except ProtocolError as e:
+            log.error("protocol error: %s", e.message)
+            self.close_reason = Unavailable(f"protocol error: {e.message}")
+            self._send_goaway(e)
+            stop = True
+        if stop:
+            self._shut()
 
     def _frame_data(self, frame: pb.Frame) -> list[bytes]:
         """The frame's bytes, prefix and body; a Result too big to send is RESOURCE_EXHAUSTED."""

@@ -561,7 +561,7 @@ def frame_parts(frame: pb.Frame, max_frame_bytes: int = MAX_FRAME_BYTES) -> list
     return [prefix + body] if len(body) < JOIN_BELOW else [prefix, body]
 
 
-def parse_frame(body: bytes) -> pb.Frame:
+def parse_frame(body: bytes | bytearray) -> pb.Frame:
     frame = pb.Frame()
     try:
         frame.ParseFromString(body)

@@ -14,13 +14,15 @@ import importlib
 import importlib.util
 import logging
 import os
+import socket
 import sys
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from ._conn import STREAM_LIMIT, Connection, handshake
+from ._conn import Connection, Wire, handshake
 from ._proto import polycall_pb2 as pb
 from .codec import frame_bytes
 from .errors import PolyCallError
@@ -96,25 +98,33 @@ def load(modules: Sequence[str], files: Sequence[str]) -> None:
 
 async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 8) -> int:
     """Runs the worker protocol on `socket_path`; the process exit code."""
+    # A blocking socket read by the connection's own threads (Connection with a Wire): a
+    # sync call then runs on the thread that read it, with no hand-off to a pool and back.
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        reader, writer = await asyncio.open_unix_connection(socket_path, limit=STREAM_LIMIT)
+        sock.connect(socket_path)
     except OSError as e:
+        sock.close()
         log.error("cannot connect to the hub at %s: %s", socket_path, e)
         return EXIT_CONNECTION_LOST
+    wire = Wire(sock)
+    stream: Any = wire  # speaks enough of asyncio's streams for the handshake
     try:
         welcome = await handshake(
-            reader, writer, role=pb.WORKER, worker_id=worker_id, secret=secret
+            stream, stream, role=pb.WORKER, worker_id=worker_id, secret=secret
         )
-    except PolyCallError as e:
+    except (PolyCallError, OSError, asyncio.IncompleteReadError) as e:
         log.error("handshake with the hub failed: %s", e)
-        writer.close()
-        return EXIT_HANDSHAKE
+        wire.close()
+        return EXIT_HANDSHAKE if isinstance(e, PolyCallError) else EXIT_CONNECTION_LOST
     pool = ThreadPoolExecutor(threads, thread_name_prefix="polycall-fn")
     try:
-        conn = Connection(reader, writer, welcome, host=lookup, executor=pool)
+        conn = Connection(
+            None, None, welcome, host=lookup, executor=pool, wire=wire, threads=threads
+        )
         functions = registered()
-        writer.write(
-            frame_bytes(pb.Frame(announce=pb.Announce(functions=[f.decl() for f in functions])))
+        wire.send(
+            [frame_bytes(pb.Frame(announce=pb.Announce(functions=[f.decl() for f in functions])))]
         )
         log.info(
             "worker %s connected to node %s; announced %d function(s): %s",

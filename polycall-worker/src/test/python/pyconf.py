@@ -162,9 +162,10 @@ def write_bad_frame(kind: str) -> None:
         raise ValueError(f"unknown kind {kind}")
 
     def send() -> None:
-        conn._writer.write(data)
+        out = conn._wire if conn._wire is not None else conn._writer  # the worker's is a Wire
+        out.write(data)
         if kind == "truncated":
-            conn._writer.close()
+            out.close()
 
     conn.loop.call_soon_threadsafe(send)
     time.sleep(5)  # the hub closes the connection long before this returns
