@@ -20,7 +20,11 @@ import io.polycall.wire.proto.Pong;
 import io.polycall.wire.proto.Result;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,12 +33,13 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One PolyCall connection after its handshake: frames in both directions over a Unix-domain stream
@@ -42,7 +47,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>
  *                 +-------------------- Connection --------------------+
- *   call(...) --> | encode -> write queue --> writer thread --> socket | --> peer
+ *   call(...) --> | encode -> socket, or queue --> writer thread ----> | --> peer
  *   (any thread)  |                                                    |
  *   handler   <-- | handler thread (virtual, one per incoming call)    |
  *                 |   ^                                                |
@@ -60,9 +65,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>One <b>reader</b> (platform, daemon) thread reads frames and dispatches them; it never runs
  *       user code except {@link ConnectionListener#onAnnounce}/{@code onWithdraw}/{@code onGoAway}
  *       and the completion of futures (see below).
- *   <li>One <b>writer</b> (platform, daemon) thread writes queued frames in the order they were
- *       queued. Callers never touch the socket, so interrupting a caller cannot close it, and the
- *       methods that send ({@link #call}, {@link #ping}, ...) do not block.
+ *   <li>Frames leave in the order they were sent. A sending thread writes its frame itself when
+ *       nothing is queued ahead of it and the socket takes it whole; the socket is non-blocking, so
+ *       such a write never waits, and interrupting the thread cannot close the socket (only
+ *       blocking channel operations are interruptible). Otherwise the frame is queued for one
+ *       <b>writer</b> (platform, daemon) thread, which waits for the socket to drain. The methods
+ *       that send ({@link #call}, {@link #ping}, ...) do not block.
  *   <li>Each incoming call runs on its own virtual thread, so a handler may block and may call back
  *       over this connection: nested and re-entrant calls work.
  *   <li>Futures returned by {@link #call}, {@link #batch} and {@link #ping} are completed on the
@@ -96,7 +104,8 @@ public final class Connection implements AutoCloseable {
   /** How long last words (a GoAway) may take to leave before the socket is closed anyway. */
   private static final long FLUSH_GRACE_MILLIS = 2_000;
 
-  private static final byte[] CLOSE = new byte[0];
+  /** Buffers the writer sends in one gathering write. */
+  private static final int GATHER = 64;
 
   private final String name;
   private final SocketChannel channel;
@@ -116,16 +125,32 @@ public final class Connection implements AutoCloseable {
   private final Set<Running> incomingInBatches = ConcurrentHashMap.newKeySet();
   private final AtomicInteger incomingBatches = new AtomicInteger();
 
-  private final LinkedBlockingQueue<byte[]> writeQueue = new LinkedBlockingQueue<>();
+  // Writing. The channel is non-blocking once started: a thread with a frame to send writes it
+  // itself when nothing is queued ahead of it (no hand-off to the writer thread, and a
+  // non-blocking write is not interruptible, so interrupting that thread cannot close the
+  // socket); what the socket does not take at once is queued, in order, for the writer thread,
+  // which waits for the socket to drain.
+  private final ReentrantLock writeLock = new ReentrantLock();
+  private final Condition writable = writeLock.newCondition();
+  private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>(); // guarded by writeLock
+  private boolean closeQueued; // guarded by writeLock: close after what is pending
+  private IOException writeFailure; // guarded by writeLock
+  private final Selector readSelector;
+  private final Selector writeSelector;
   private final AtomicBoolean closing = new AtomicBoolean();
   private volatile boolean draining; // we sent GoAway{OK}
   private volatile boolean peerGoingAway; // the peer sent GoAway{OK}
   private volatile Status closeReason;
   private final CompletableFuture<Status> closed = new CompletableFuture<>();
 
-  private Connection(Builder b) {
+  private Connection(Builder b) throws IOException {
     this.name = b.name;
     this.channel = b.channel;
+    channel.configureBlocking(false);
+    this.readSelector = Selector.open();
+    this.writeSelector = Selector.open();
+    channel.register(readSelector, SelectionKey.OP_READ);
+    channel.register(writeSelector, SelectionKey.OP_WRITE);
     this.limits = b.limits;
     this.reader = b.reader != null ? b.reader : FrameReader.of(b.limits);
     this.codec = ValueCodec.of(b.limits);
@@ -193,7 +218,12 @@ public final class Connection implements AutoCloseable {
       if (!channel.isConnected()) {
         throw new IllegalArgumentException("the channel is not connected");
       }
-      Connection c = new Connection(this);
+      Connection c;
+      try {
+        c = new Connection(this);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot start connection " + name, e);
+      }
       // Platform threads: a virtual thread blocked on the socket parks and is woken through the
       // JDK's poller, a hand-off per piece of a big frame (the socket buffer holds ~200 KB, so an
       // 8 MB array is 40 of them each way); a platform thread waits in the kernel instead.
@@ -453,10 +483,32 @@ public final class Connection implements AutoCloseable {
 
   // ---- reading --------------------------------------------------------------------------------
 
+  /** Reads of the non-blocking channel that wait, in the kernel, for bytes to arrive. */
+  private final ReadableByteChannel blockingView =
+      new ReadableByteChannel() {
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+          int n;
+          while ((n = channel.read(dst)) == 0 && dst.hasRemaining()) {
+            readSelector.select();
+            readSelector.selectedKeys().clear();
+          }
+          return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+          return channel.isOpen();
+        }
+
+        @Override
+        public void close() {}
+      };
+
   private void readLoop() {
     try {
       while (true) {
-        Frame f = reader.read(channel);
+        Frame f = reader.read(blockingView);
         if (f == null) {
           // After a GoAway either way, the other side closing is the end of a clean drain, as
           // long as none of our calls is left unanswered.
@@ -751,7 +803,27 @@ public final class Connection implements AutoCloseable {
   }
 
   private void enqueueBytes(byte[] bytes) {
-    writeQueue.add(bytes);
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    writeLock.lock();
+    try {
+      if (closeQueued) {
+        return;
+      }
+      if (pending.isEmpty() && writeFailure == null) {
+        try {
+          channel.write(b);
+        } catch (IOException e) {
+          writeFailure = e;
+        }
+        if (!b.hasRemaining()) {
+          return;
+        }
+      }
+      pending.add(b);
+      writable.signal();
+    } finally {
+      writeLock.unlock();
+    }
   }
 
   /** Sends {@code f}; when it is too large to send, sends {@code instead} of the status. */
@@ -777,36 +849,41 @@ public final class Connection implements AutoCloseable {
 
   private void writeLoop() {
     Status failure = null;
+    ByteBuffer[] bufs = new ByteBuffer[GATHER];
     try {
-      List<byte[]> batch = new ArrayList<>();
       while (true) {
-        byte[] first = writeQueue.take();
-        if (first == CLOSE) {
-          break;
-        }
-        batch.clear();
-        batch.add(first);
-        boolean stop = false;
-        for (byte[] more; batch.size() < 64 && (more = writeQueue.poll()) != null; ) {
-          if (more == CLOSE) {
-            stop = true;
-            break;
+        boolean blocked;
+        writeLock.lock();
+        try {
+          while (pending.isEmpty() && !closeQueued && writeFailure == null) {
+            writable.await();
           }
-          batch.add(more);
+          if (writeFailure != null) {
+            throw writeFailure;
+          }
+          if (pending.isEmpty()) {
+            break; // closeQueued, and everything before it is written
+          }
+          int n = 0;
+          for (ByteBuffer b : pending) {
+            bufs[n++] = b;
+            if (n == GATHER) {
+              break;
+            }
+          }
+          channel.write(bufs, 0, n);
+          while (!pending.isEmpty() && !pending.peekFirst().hasRemaining()) {
+            pending.pollFirst();
+          }
+          java.util.Arrays.fill(bufs, 0, n, null);
+          blocked = !pending.isEmpty();
+        } finally {
+          writeLock.unlock();
         }
-        ByteBuffer[] bufs = new ByteBuffer[batch.size()];
-        for (int i = 0; i < bufs.length; i++) {
-          bufs[i] = ByteBuffer.wrap(batch.get(i));
-        }
-        long left = 0;
-        for (ByteBuffer b : bufs) {
-          left += b.remaining();
-        }
-        while (left > 0) {
-          left -= channel.write(bufs);
-        }
-        if (stop) {
-          break;
+        if (blocked) {
+          // The socket is full (or more than GATHER frames wait): wait until it can take more.
+          writeSelector.select(100);
+          writeSelector.selectedKeys().clear();
         }
       }
     } catch (IOException e) {
@@ -864,7 +941,13 @@ public final class Connection implements AutoCloseable {
     if (lastWords != null) {
       enqueue(lastWords);
     }
-    writeQueue.add(CLOSE);
+    writeLock.lock();
+    try {
+      closeQueued = true;
+      writable.signal();
+    } finally {
+      writeLock.unlock();
+    }
     // A peer that stops reading must not keep the socket open: close it after a grace period
     // even if the last words are still stuck.
     CompletableFuture.delayedExecutor(FLUSH_GRACE_MILLIS, TimeUnit.MILLISECONDS)
@@ -874,6 +957,8 @@ public final class Connection implements AutoCloseable {
   private void closeChannel() {
     try {
       channel.close();
+      readSelector.close();
+      writeSelector.close();
     } catch (IOException e) {
       LOG.log(System.Logger.Level.DEBUG, "closing " + name, e);
     }
