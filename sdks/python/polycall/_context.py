@@ -31,13 +31,15 @@ class CallContext:
     function: str
     deadline: float | None  # time.monotonic() seconds, None without a deadline
     metadata: dict[str, str]
-    _cancelled: threading.Event = field(default_factory=threading.Event)
+    # A plain flag, not a threading.Event: a context is made per call (a thousand per batch
+    # of no-ops) and an Event costs a Condition and two locks; nothing waits on it.
+    _cancelled: bool = False
     # Nested calls in flight from sync code; cancelled with this call.
     _nested: set[concurrent.futures.Future[Any]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _cancel(self) -> None:
-        self._cancelled.set()
+        self._cancelled = True
         with self._lock:
             nested = list(self._nested)
         for f in nested:
@@ -48,7 +50,7 @@ class CallContext:
         """True once the caller cancelled the call or its deadline passed."""
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return True
-        return self._cancelled.is_set()
+        return self._cancelled
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline, None without one."""
