@@ -1,11 +1,14 @@
 """One protocol connection (after the handshake), shared by the worker and the clients.
 
-A `Connection` lives on one asyncio event loop: every read and write happens on that loop,
-so frames never interleave. It multiplexes calls in both directions by call id, answers Ping
-at once from the read loop (even while functions run), serves incoming Calls when it hosts
-functions (sync ones on a thread pool, async ones as tasks), honours Cancel and
-timeout_nanos, and drains on GoAway. Methods other than `call`/`run`/`goaway` must be called
-on the loop; other threads go through `asyncio.run_coroutine_threadsafe`.
+A `Connection` lives on one asyncio event loop. Over asyncio streams (the clients) every read
+and write happens on that loop, so frames never interleave. Over a `Wire` (the worker) frames
+are read by leader/follower threads and written whole under a lock: a sync call runs on the
+thread that read it, Pings are answered by the reader, every other frame is handed to the
+loop in order. It multiplexes calls in both directions by call id, answers Ping at once (even
+while functions run), serves incoming Calls when it hosts functions (sync ones off the loop,
+async ones as tasks), honours Cancel and timeout_nanos, and drains on GoAway. Methods other
+than `call`/`run`/`goaway` must be called on the loop; other threads go through
+`asyncio.run_coroutine_threadsafe`.
 """
 
 from __future__ import annotations
@@ -517,12 +520,13 @@ class Connection:
         serving.task.add_done_callback(self._tasks.discard)
 
     def _sync_fast_path(self, call: pb.Call) -> Function | None:
-        """The function when `call` may run wholly on a pool thread: sync, no deadline.
+        """The function when `call` may run wholly off the loop: sync, no deadline.
 
-        Such a call costs one hand-off each way (loop -> pool thread, which decodes, runs,
-        encodes and frames it; pool thread -> loop, which only writes the bytes) instead of a
-        task, an executor future wrapped in an asyncio future, and encoding on the loop.
-        Calls with a deadline keep the task path, which answers DEADLINE_EXCEEDED on time.
+        With a Wire such a call runs on the reader thread that read it (no hand-off at all);
+        with asyncio streams, on a pool thread that decodes, runs, encodes and frames it, the
+        loop only writing the bytes (one hand-off each way instead of a task, an executor
+        future wrapped in an asyncio future, and encoding on the loop). Calls with a deadline
+        keep the task path, which answers DEADLINE_EXCEEDED on time.
         """
         if self._executor is None or self._draining or self._host is None or call.timeout_nanos:
             return None
