@@ -108,9 +108,9 @@ public final class WorkerSupervisor implements Bridge {
   }
 
   /**
-   * Opens the node's socket in {@code directory}: created owner-only (0700) if missing; an
-   * existing directory that others may enter is refused. The directory stays after {@link
-   * #close}; only the socket is removed.
+   * Opens the node's socket in {@code directory}: created owner-only (0700) if missing; an existing
+   * directory that others may enter is refused. The directory stays after {@link #close}; only the
+   * socket is removed.
    */
   public static WorkerSupervisor start(Registry registry, Caller caller, Path directory)
       throws IOException {
