@@ -16,7 +16,6 @@ import io.polycall.wire.proto.NullValue;
 import io.polycall.wire.proto.Scalar;
 import io.polycall.wire.proto.StructField;
 import io.polycall.wire.proto.StructValue;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -419,8 +418,12 @@ public final class ValueCodec {
           path,
           "ndarray of " + n + " " + t + " needs " + want + " bytes of data, got " + data.size());
     }
-    MemorySegment seg = Arena.ofAuto().allocate(Math.max(want, 1), 8).asSlice(0, want);
-    data.copyTo(seg.asByteBuffer());
+    // A heap array of longs: 8-byte aligned for every dtype, and its pages are already part of
+    // the heap, where fresh native memory for a big array faults in page by page (about 2 ms per
+    // 8 MB here). Bridges that need native memory copy into their own arena (the native bridge
+    // does), so nothing downstream depends on where the bytes live.
+    MemorySegment seg = MemorySegment.ofArray(new long[(int) ((want + 7) / 8)]).asSlice(0, want);
+    MemorySegment.copy(MemorySegment.ofBuffer(data.asReadOnlyByteBuffer()), 0, seg, 0, want);
     if (t == Type.Scalar.BOOL) {
       for (long i = 0; i < want; i++) {
         byte b = seg.get(ValueLayout.JAVA_BYTE, i);

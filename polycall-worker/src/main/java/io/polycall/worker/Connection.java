@@ -754,6 +754,14 @@ public final class Connection implements AutoCloseable {
           f.complete(codec.decode(r.getValue(), path));
         } catch (StatusException e) {
           f.completeExceptionally(e);
+        } catch (RuntimeException e) {
+          // A bug in decoding must fail this call, not the reader: the future is already out of
+          // the table, so nothing else would ever complete it.
+          f.completeExceptionally(
+              Status.INTERNAL
+                  .withDescription(path + ": could not decode the result: " + e)
+                  .withCause(e)
+                  .asException());
         }
       }
       case STATUS -> {
