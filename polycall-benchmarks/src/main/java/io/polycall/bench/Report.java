@@ -21,48 +21,72 @@ import java.util.Map;
 public final class Report {
 
   /** A target: {@code subject / peer} must stay at most {@code maxRatio}; or a ns ceiling. */
-  record Target(String what, String subject, String peer, double maxRatio, double maxNanos) {}
+  /**
+   * A target: {@code subject / peer} at most {@code maxRatio} or at least {@code minRatio}, or
+   * {@code subject} under {@code maxNanos}; a target with none of them is only reported.
+   */
+  record Target(
+      String what, String subject, String peer, double maxRatio, double minRatio, double maxNanos) {
+    static Target atMost(String what, String subject, String peer, double ratio) {
+      return new Target(what, subject, peer, ratio, 0, 0);
+    }
+
+    static Target atLeast(String what, String subject, String peer, double ratio) {
+      return new Target(what, subject, peer, 0, ratio, 0);
+    }
+
+    static Target under(String what, String subject, double nanos) {
+      return new Target(what, subject, null, 0, 0, nanos);
+    }
+
+    static Target report(String what, String subject, String peer) {
+      return new Target(what, subject, peer, 0, 0, 0);
+    }
+
+    String verdict(double ratio) {
+      if (maxRatio > 0) {
+        return (ratio <= maxRatio ? "MET" : "MISSED")
+            + String.format(Locale.ROOT, " (target <= %.1fx)", maxRatio);
+      }
+      if (minRatio > 0) {
+        return (ratio >= minRatio ? "MET" : "MISSED")
+            + String.format(Locale.ROOT, " (target >= %.1fx)", minRatio);
+      }
+      return "reported";
+    }
+  }
 
   static final List<Target> TARGETS =
       List.of(
-          new Target(
+          Target.atMost(
               "typed proxy vs direct MethodHandle.invokeExact",
               "JvmCallBench.typedProxy",
               "JvmCallBench.direct",
-              2.0,
-              0),
-          new Target(
-              "dynamic call by name, two boxed args", "JvmCallBench.dynamicByName", null, 0, 150),
-          new Target(
+              2.0),
+          Target.under("dynamic call by name, two boxed args", "JvmCallBench.dynamicByName", 150),
+          Target.atMost(
               "libm cos via typed proxy vs raw FFM downcall",
               "NativeCallBench.polycallProxy",
               "NativeCallBench.rawFfm",
-              3.0,
-              0),
-          new Target(
-              "libm cos, raw FFM critical vs raw FFM",
-              "NativeCallBench.rawFfmCritical",
-              "NativeCallBench.rawFfm",
-              0,
-              0),
-          new Target(
+              3.0),
+          Target.report(
+              "libm cos via typed proxy vs raw FFM critical downcall",
+              "NativeCallBench.polycallProxy",
+              "NativeCallBench.rawFfmCriticalHeap"),
+          Target.report(
               "libm cos via dynamic call vs raw FFM downcall",
               "NativeCallBench.polycallDynamic",
-              "NativeCallBench.rawFfm",
-              0,
-              0),
-          new Target(
+              "NativeCallBench.rawFfm"),
+          Target.atLeast(
               "JNA (direct mapping) vs PolyCall typed proxy, cos",
               "NativeCallBench.jnaDirect",
               "NativeCallBench.polycallProxy",
-              0,
-              0),
-          new Target(
+              5.0),
+          Target.atLeast(
               "JNA (interface) vs PolyCall typed proxy, cos",
               "NativeCallBench.jnaInterface",
               "NativeCallBench.polycallProxy",
-              0,
-              0));
+              5.0));
 
   public static void main(String[] args) throws IOException {
     if (args.length != 1) {
@@ -103,11 +127,7 @@ public final class Report {
         }
         double ratio = s / p;
         r.put("peerNanos", p).put("ratio", ratio);
-        verdict =
-            t.maxRatio() > 0
-                ? (ratio <= t.maxRatio() ? "MET" : "MISSED")
-                    + String.format(Locale.ROOT, " (target <= %.1fx)", t.maxRatio())
-                : "reported";
+        verdict = t.verdict(ratio);
         System.out.printf(Locale.ROOT, "  %-52s %8.2fx  %s%n", t.what(), ratio, verdict);
       } else {
         verdict =
