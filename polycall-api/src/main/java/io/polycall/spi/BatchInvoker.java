@@ -54,5 +54,13 @@ public interface BatchInvoker extends Invoker {
     public boolean isOk() {
       return status.isOk();
     }
+
+    /** The value, or the status thrown as a {@link io.polycall.StatusException}. */
+    public Value valueOrThrow() {
+      if (!status.isOk()) {
+        throw status.asException();
+      }
+      return value;
+    }
   }
 }

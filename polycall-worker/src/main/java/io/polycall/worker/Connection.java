@@ -3,6 +3,7 @@ package io.polycall.worker;
 import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
+import io.polycall.spi.BatchInvoker.Outcome;
 import io.polycall.wire.FrameCodec;
 import io.polycall.wire.FrameReader;
 import io.polycall.wire.ProtocolException;
@@ -121,7 +122,7 @@ public final class Connection implements AutoCloseable {
   private final AtomicLong nextId = new AtomicLong(1);
   private final ConcurrentHashMap<Long, CompletableFuture<Value>> outgoing =
       new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<Long, CompletableFuture<List<CallResult>>> outgoingBatches =
+  private final ConcurrentHashMap<Long, CompletableFuture<List<Outcome>>> outgoingBatches =
       new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Long, Running> incoming = new ConcurrentHashMap<>();
@@ -339,11 +340,11 @@ public final class Connection implements AutoCloseable {
   }
 
   /**
-   * Sends many calls in one {@code Batch} frame. The future completes with one {@link CallResult}
-   * per call, in order (one failed call fails only its own result), or exceptionally as {@link
-   * #call} does for the whole batch (UNAVAILABLE, RESOURCE_EXHAUSTED for size).
+   * Sends many calls in one {@code Batch} frame. The future completes with one {@link Outcome} per
+   * call, in order (one failed call fails only its own result), or exceptionally as {@link #call}
+   * does for the whole batch (UNAVAILABLE, RESOURCE_EXHAUSTED for size).
    */
-  public CompletableFuture<List<CallResult>> batch(List<BatchCall> calls) {
+  public CompletableFuture<List<Outcome>> batch(List<BatchCall> calls) {
     Status refusal = refusalForNewCalls();
     if (refusal != null) {
       return CompletableFuture.failedFuture(refusal.asException());
@@ -363,7 +364,7 @@ public final class Connection implements AutoCloseable {
     } catch (StatusException e) {
       return CompletableFuture.failedFuture(e);
     }
-    CompletableFuture<List<CallResult>> f = new CompletableFuture<>();
+    CompletableFuture<List<Outcome>> f = new CompletableFuture<>();
     outgoingBatches.put(id, f);
     f.whenComplete(
         (v, t) -> {
@@ -779,18 +780,18 @@ public final class Connection implements AutoCloseable {
   }
 
   private void onBatchResult(BatchResult br) {
-    CompletableFuture<List<CallResult>> f = outgoingBatches.remove(br.getBatchId());
+    CompletableFuture<List<Outcome>> f = outgoingBatches.remove(br.getBatchId());
     if (f == null) {
       return;
     }
-    List<CallResult> out = new ArrayList<>(br.getResultsCount());
+    List<Outcome> out = new ArrayList<>(br.getResultsCount());
     for (int i = 0; i < br.getResultsCount(); i++) {
       CompletableFuture<Value> one = new CompletableFuture<>();
       completeFromResult(one, br.getResults(i), "batch " + br.getBatchId() + " result " + i);
       out.add(
           one.isCompletedExceptionally()
-              ? CallResult.ofStatus(Status.fromThrowable(one.exceptionNow()))
-              : CallResult.ofValue(one.resultNow()));
+              ? Outcome.ofStatus(Status.fromThrowable(one.exceptionNow()))
+              : Outcome.ofValue(one.resultNow()));
     }
     f.complete(List.copyOf(out));
   }
@@ -943,7 +944,7 @@ public final class Connection implements AutoCloseable {
       }
     }
     for (Long id : outgoingBatches.keySet()) {
-      CompletableFuture<List<CallResult>> f = outgoingBatches.remove(id);
+      CompletableFuture<List<Outcome>> f = outgoingBatches.remove(id);
       if (f != null) {
         f.completeExceptionally(gone);
       }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
+import io.polycall.spi.BatchInvoker.Outcome;
 import io.polycall.wire.FrameCodec;
 import io.polycall.wire.FrameReader;
 import io.polycall.wire.ValueCodec;
@@ -134,7 +135,7 @@ class ConnectionTest {
   @Test
   void aBatchAnswersEachCallInOrderAndOneFailureFailsOnlyItself() throws Exception {
     Harness.Pair p = h.connect("w1", functions(), functions());
-    List<CallResult> r =
+    List<Outcome> r =
         await(
             p.hub()
                 .batch(

@@ -16,7 +16,6 @@ import io.polycall.wire.proto.FunctionDecl;
 import io.polycall.wire.proto.Withdraw;
 import io.polycall.worker.BatchCall;
 import io.polycall.worker.CallHandler;
-import io.polycall.worker.CallResult;
 import io.polycall.worker.Connection;
 import io.polycall.worker.ConnectionListener;
 import io.polycall.worker.WorkerSecrets;
@@ -359,7 +358,7 @@ public final class WorkerPool {
     }
     // Split the calls in contiguous runs, each within its process's room under maxInFlight.
     List<WorkerProcess> used = new ArrayList<>(hosts.size());
-    List<CompletableFuture<List<CallResult>>> futures = new ArrayList<>(hosts.size());
+    List<CompletableFuture<List<BatchInvoker.Outcome>>> futures = new ArrayList<>(hosts.size());
     int[] bounds = new int[hosts.size() + 1];
     int next = 0;
     for (int h = 0; h < hosts.size() && next < calls.size(); h++) {
@@ -373,7 +372,7 @@ public final class WorkerPool {
       for (Value[] args : calls.subList(next, next + room)) {
         chunk.add(new BatchCall(function, Arrays.asList(args)));
       }
-      CompletableFuture<List<CallResult>> f;
+      CompletableFuture<List<BatchInvoker.Outcome>> f;
       try {
         f = p.connection().batch(chunk);
       } catch (RuntimeException e) {
@@ -391,7 +390,7 @@ public final class WorkerPool {
       for (; k < parts; k++) {
         WorkerProcess p = used.get(k);
         int size = bounds[k + 1] - bounds[k];
-        List<CallResult> results;
+        List<BatchInvoker.Outcome> results;
         try {
           results = futures.get(k).get();
         } catch (ExecutionException e) {
@@ -406,15 +405,10 @@ public final class WorkerPool {
                         p.exitDescription(900) + " while running a batch of " + function)
                     .withCause(e.getCause());
           }
-          results = java.util.Collections.nCopies(size, CallResult.ofStatus(s));
+          results = java.util.Collections.nCopies(size, BatchInvoker.Outcome.ofStatus(s));
         }
         p.inFlight.addAndGet(-size);
-        for (CallResult r : results) {
-          out.add(
-              r.isOk()
-                  ? BatchInvoker.Outcome.ofValue(r.value())
-                  : BatchInvoker.Outcome.ofStatus(r.status()));
-        }
+        out.addAll(results);
       }
     } catch (InterruptedException e) {
       for (; k < parts; k++) {
