@@ -257,13 +257,9 @@ final class DeclarationParser {
     int start = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c == '(' || c == '<' || c == '{' || c == '[') {
-        depth++;
-      } else if (c == ')'
-          || c == '}'
-          || c == ']'
-          || (c == '>' && i > 0 && s.charAt(i - 1) != '-')) {
-        depth--;
+      int change = nesting(s, i);
+      if (change != 0) {
+        depth += change;
       } else if (c == ',' && depth == 0) {
         out.add(s.substring(start, i).strip());
         start = i + 1;
@@ -273,17 +269,25 @@ final class DeclarationParser {
     return out;
   }
 
+  /** +1 for an opening bracket at {@code i}, -1 for a closing one ('->' is no bracket), else 0. */
+  private static int nesting(String s, int i) {
+    char c = s.charAt(i);
+    if (c == '(' || c == '<' || c == '{' || c == '[') {
+      return 1;
+    }
+    if (c == ')' || c == '}' || c == ']' || (c == '>' && i > 0 && s.charAt(i - 1) != '-')) {
+      return -1;
+    }
+    return 0;
+  }
+
   private static int topLevelIndexOf(String s, char want) {
     int depth = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      if (c == '(' || c == '<' || c == '{' || c == '[') {
-        depth++;
-      } else if (c == ')'
-          || c == '}'
-          || c == ']'
-          || (c == '>' && i > 0 && s.charAt(i - 1) != '-')) {
-        depth--;
+      int change = nesting(s, i);
+      if (change != 0) {
+        depth += change;
       } else if (c == want && depth == 0) {
         return i;
       }
