@@ -14,30 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class PolyCallConfigTest {
-  @TempDir Path dir;
-
-  private PolyCallConfig parse(String yaml) {
-    return PolyCallConfig.parse(yaml, "test.yaml", dir);
-  }
-
-  private StatusException parseFails(String yaml) {
-    return assertThrows(StatusException.class, () -> parse(yaml));
-  }
-
-  private StatusException startFails(String yaml) {
-    PolyCallConfig c = parse(yaml);
-    return assertThrows(StatusException.class, () -> Node.start(c).close());
-  }
-
-  private static void assertMessage(StatusException e, Status.Code code, String... parts) {
-    assertEquals(code, e.status().code(), e.getMessage());
-    for (String p : parts) {
-      assertTrue(e.getMessage().contains(p), () -> "expected '" + p + "' in: " + e.getMessage());
-    }
-  }
+class PolyCallConfigTest extends ConfigTestSupport {
 
   @Test
   void theExampleConfigLoadsAndStartsWithJavaAndNativeFunctions() {

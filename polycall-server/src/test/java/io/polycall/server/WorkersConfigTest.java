@@ -18,34 +18,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The {@code workers:} and {@code socket_dir} sections: reading them, and starting real pools. */
-class WorkersConfigTest {
+class WorkersConfigTest extends ConfigTestSupport {
   private static final Path ROOT =
       Path.of(System.getProperty("polycall.repo.dir", "..")).toAbsolutePath().normalize();
-
-  @TempDir Path dir;
-
-  private PolyCallConfig parse(String yaml) {
-    return PolyCallConfig.parse(yaml, "test.yaml", dir);
-  }
-
-  private StatusException parseFails(String yaml) {
-    return assertThrows(StatusException.class, () -> parse(yaml));
-  }
-
-  private StatusException startFails(String yaml) {
-    PolyCallConfig c = parse(yaml);
-    return assertThrows(StatusException.class, () -> Node.start(c).close());
-  }
-
-  private static void assertMessage(StatusException e, Status.Code code, String... parts) {
-    assertEquals(code, e.status().code(), e.getMessage());
-    for (String p : parts) {
-      assertTrue(e.getMessage().contains(p), () -> "expected '" + p + "' in: " + e.getMessage());
-    }
-  }
 
   private static Path venvPython() {
     Path p = ROOT.resolve("sdks/python/.venv/bin/python");
