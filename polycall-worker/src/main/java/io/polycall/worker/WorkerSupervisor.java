@@ -3,6 +3,7 @@ package io.polycall.worker;
 import io.polycall.CallOptions;
 import io.polycall.Caller;
 import io.polycall.FunctionInfo;
+import io.polycall.Identity;
 import io.polycall.Registry;
 import io.polycall.Signature;
 import io.polycall.Status;
@@ -27,6 +28,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
 
 /**
  * Runs worker processes (Python, Node) and the node's Unix socket. Workers connect to the socket,
@@ -270,13 +273,17 @@ public final class WorkerSupervisor implements Bridge {
       }
       return;
     }
+    Identity client = peerIdentity(ch);
     Connection c =
         b.name("client-" + accepted.hello().getPid())
             .handler(
                 call -> {
-                  CallOptions o = CallOptions.DEFAULT;
+                  CallOptions o = CallOptions.DEFAULT.withIdentity(client);
                   if (call.timeoutNanos() > 0) {
                     o = o.withDeadlineAfter(Duration.ofNanos(call.timeoutNanos()));
+                  }
+                  for (var e : call.metadata().entrySet()) {
+                    o = o.withMetadata(e.getKey(), e.getValue());
                   }
                   return caller.call(call.function(), call.args(), o);
                 })
@@ -289,6 +296,23 @@ public final class WorkerSupervisor implements Bridge {
                 })
             .start();
     clients.add(c);
+  }
+
+  /**
+   * A client of the socket is the Unix user the kernel says it is (SO_PEERCRED): subject {@code
+   * unix:USER}. The socket directory is owner-only, so this is the node's own user unless the
+   * directory was shared on purpose.
+   */
+  private static Identity peerIdentity(SocketChannel ch) {
+    try {
+      UnixDomainPrincipal p = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
+      return new Identity(
+          "unix:" + p.user().getName(),
+          Identity.UNIX,
+          java.util.Map.of("group", p.group().getName()));
+    } catch (IOException | UnsupportedOperationException e) {
+      return Identity.ANONYMOUS;
+    }
   }
 
   private void healthLoop() {

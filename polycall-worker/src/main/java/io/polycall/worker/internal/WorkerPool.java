@@ -4,6 +4,7 @@ import io.polycall.CallContext;
 import io.polycall.CallOptions;
 import io.polycall.Caller;
 import io.polycall.FunctionInfo;
+import io.polycall.Identity;
 import io.polycall.Registry;
 import io.polycall.Signature;
 import io.polycall.Status;
@@ -242,7 +243,9 @@ public final class WorkerPool {
     }
     CallHandler nested =
         call -> {
-          CallOptions o = CallOptions.DEFAULT;
+          // A nested call runs as the worker itself, whatever its caller was allowed: a worker
+          // never gains the rights of the call that reached it (issue 5, zero trust).
+          CallOptions o = CallOptions.DEFAULT.withIdentity(Identity.worker(spec.name(), workerId));
           if (call.timeoutNanos() > 0) {
             o = o.withDeadlineAfter(Duration.ofNanos(call.timeoutNanos()));
           }
