@@ -11,14 +11,28 @@ import java.util.Optional;
 public interface Registry {
 
   /**
-   * Adds a function. The version is the one in its {@link FunctionInfo}.
+   * Adds a function. The version is the one in its {@link FunctionInfo}. A {@code name@version} may
+   * be registered once per {@link io.polycall.spi.Distance}: calls and listings see the nearest
+   * registration, and the farther ones wait behind it (a remote node's function never shadows a
+   * local one, and answers again when the local one goes). Listeners hear of the registration only
+   * when it becomes the one calls see.
    *
-   * @throws StatusException ALREADY_EXISTS if that name and version are taken
+   * @throws StatusException ALREADY_EXISTS if that name and version are taken at that distance
    */
   void register(BoundFunction function);
 
-  /** Removes one version ({@code name@2}) or every version ({@code name}); false if none. */
+  /**
+   * Removes the registration calls see of one version ({@code name@2}) or of every version ({@code
+   * name}); a farther registration waiting behind it takes its place. False if none.
+   */
   boolean unregister(String nameOrRef);
+
+  /**
+   * Removes exactly this registration (as {@link #register} received it), whether calls see it or
+   * it waits behind a nearer one. This is how a bridge withdraws its own function without touching
+   * a nearer one of the same name. False if it is not registered.
+   */
+  boolean unregister(BoundFunction function);
 
   /** The function a caller means by {@code name} or {@code name@N}, or empty. */
   Optional<BoundFunction> lookup(String nameOrRef);

@@ -6,9 +6,12 @@ import io.polycall.Registry;
 import io.polycall.RegistryListener;
 import io.polycall.Status;
 import io.polycall.spi.BoundFunction;
+import io.polycall.spi.Distance;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -22,14 +25,33 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * ConcurrentHashMap#get} and one read of an immutable map, with no lock. Changes to one name are
  * serialized by {@link ConcurrentHashMap#compute}, so two racing registrations of the same version
  * cannot both win.
+ *
+ * <p>Each version has the registration calls see ({@code byVersion}) and, behind it, farther
+ * registrations of the same {@code name@version} (a remote node's copy of a local function),
+ * nearest first, one per {@link Distance}. The hot path never looks behind.
  */
 public final class RealRegistry implements Registry {
   private static final System.Logger LOG = System.getLogger(RealRegistry.class.getName());
 
   /** Versions of one name, highest last; replaced whole on each change. */
-  private record Versions(NavigableMap<Integer, BoundFunction> byVersion, BoundFunction latest) {
-    static Versions of(NavigableMap<Integer, BoundFunction> m) {
-      return new Versions(m, m.lastEntry().getValue());
+  private record Versions(
+      NavigableMap<Integer, BoundFunction> byVersion,
+      BoundFunction latest,
+      Map<Integer, List<BoundFunction>> behind) {
+    static Versions of(
+        NavigableMap<Integer, BoundFunction> m, Map<Integer, List<BoundFunction>> behind) {
+      if (m.isEmpty()) {
+        return null;
+      }
+      return new Versions(
+          Collections.unmodifiableNavigableMap(m), m.lastEntry().getValue(), Map.copyOf(behind));
+    }
+  }
+
+  /** What a change did to the registrations calls see, told to listeners after it. */
+  private record Change(List<FunctionInfo> gone, List<FunctionInfo> added) {
+    Change() {
+      this(new ArrayList<>(), new ArrayList<>());
     }
   }
 
@@ -40,30 +62,78 @@ public final class RealRegistry implements Registry {
   public void register(BoundFunction function) {
     FunctionInfo info = function.info();
     validateName(info.name());
+    Change change = new Change();
     functions.compute(
         info.name(),
         (name, old) -> {
           TreeMap<Integer, BoundFunction> m =
               old == null ? new TreeMap<>() : new TreeMap<>(old.byVersion());
-          BoundFunction prior = m.putIfAbsent(info.version(), function);
-          if (prior != null) {
-            throw Status.ALREADY_EXISTS
-                .withDescription(
-                    info.qualifiedName()
-                        + " is already registered (bridge "
-                        + prior.info().bridge()
-                        + ", "
-                        + prior.info().signature()
-                        + "); unregister it first or register another version")
-                .asException();
+          Map<Integer, List<BoundFunction>> behind =
+              old == null ? new HashMap<>() : new HashMap<>(old.behind());
+          BoundFunction seen = m.get(info.version());
+          if (seen == null) {
+            m.put(info.version(), function);
+            change.added().add(info);
+            return Versions.of(m, behind);
           }
-          return Versions.of(java.util.Collections.unmodifiableNavigableMap(m));
+          List<BoundFunction> waiting =
+              new ArrayList<>(behind.getOrDefault(info.version(), List.of()));
+          for (BoundFunction prior : concat(seen, waiting)) {
+            if (prior.distance() == function.distance()) {
+              throw alreadyExists(info, prior);
+            }
+          }
+          if (function.distance().isNearerThan(seen.distance())) {
+            m.put(info.version(), function);
+            waiting.add(seen);
+            change.gone().add(seen.info());
+            change.added().add(info);
+          } else {
+            waiting.add(function);
+          }
+          waiting.sort(Comparator.comparing(BoundFunction::distance));
+          behind.put(info.version(), List.copyOf(waiting));
+          return Versions.of(m, behind);
         });
-    for (RegistryListener l : listeners) {
-      try {
-        l.onRegistered(info);
-      } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "registry listener failed on " + info.qualifiedName(), e);
+    tell(change);
+  }
+
+  private static List<BoundFunction> concat(BoundFunction first, List<BoundFunction> rest) {
+    List<BoundFunction> all = new ArrayList<>(rest.size() + 1);
+    all.add(first);
+    all.addAll(rest);
+    return all;
+  }
+
+  private static io.polycall.StatusException alreadyExists(FunctionInfo info, BoundFunction prior) {
+    return Status.ALREADY_EXISTS
+        .withDescription(
+            info.qualifiedName()
+                + " is already registered (bridge "
+                + prior.info().bridge()
+                + ", "
+                + prior.info().signature()
+                + "); unregister it first or register another version")
+        .asException();
+  }
+
+  private void tell(Change change) {
+    for (FunctionInfo info : change.gone()) {
+      for (RegistryListener l : listeners) {
+        try {
+          l.onUnregistered(info);
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "registry listener failed on " + info.qualifiedName(), e);
+        }
+      }
+    }
+    for (FunctionInfo info : change.added()) {
+      for (RegistryListener l : listeners) {
+        try {
+          l.onRegistered(info);
+        } catch (RuntimeException e) {
+          LOG.log(Level.WARNING, "registry listener failed on " + info.qualifiedName(), e);
+        }
       }
     }
   }
@@ -87,34 +157,75 @@ public final class RealRegistry implements Registry {
   @Override
   public boolean unregister(String nameOrRef) {
     FunctionRef ref = FunctionRef.parse(nameOrRef);
-    List<FunctionInfo> removed = new ArrayList<>();
+    Change change = new Change();
     functions.computeIfPresent(
         ref.name(),
         (name, old) -> {
-          if (ref.isLatest()) {
-            old.byVersion().values().forEach(f -> removed.add(f.info()));
-            return null;
-          }
           TreeMap<Integer, BoundFunction> m = new TreeMap<>(old.byVersion());
-          BoundFunction gone = m.remove(ref.version());
-          if (gone == null) {
+          Map<Integer, List<BoundFunction>> behind = new HashMap<>(old.behind());
+          List<Integer> versions =
+              ref.isLatest() ? List.copyOf(m.keySet()) : List.of(ref.version());
+          for (int v : versions) {
+            BoundFunction gone = m.get(v);
+            if (gone != null) {
+              removeSeen(v, m, behind, change);
+            }
+          }
+          return change.gone().isEmpty() ? old : Versions.of(m, behind);
+        });
+    tell(change);
+    return !change.gone().isEmpty();
+  }
+
+  @Override
+  public boolean unregister(BoundFunction function) {
+    FunctionInfo info = function.info();
+    Change change = new Change();
+    boolean[] found = {false};
+    functions.computeIfPresent(
+        info.name(),
+        (name, old) -> {
+          TreeMap<Integer, BoundFunction> m = new TreeMap<>(old.byVersion());
+          Map<Integer, List<BoundFunction>> behind = new HashMap<>(old.behind());
+          int v = info.version();
+          if (function.equals(m.get(v))) {
+            found[0] = true;
+            removeSeen(v, m, behind, change);
+            return Versions.of(m, behind);
+          }
+          List<BoundFunction> waiting = new ArrayList<>(behind.getOrDefault(v, List.of()));
+          if (!waiting.remove(function)) {
             return old;
           }
-          removed.add(gone.info());
-          return m.isEmpty()
-              ? null
-              : Versions.of(java.util.Collections.unmodifiableNavigableMap(m));
+          found[0] = true;
+          if (waiting.isEmpty()) {
+            behind.remove(v);
+          } else {
+            behind.put(v, List.copyOf(waiting));
+          }
+          return Versions.of(m, behind);
         });
-    for (FunctionInfo info : removed) {
-      for (RegistryListener l : listeners) {
-        try {
-          l.onUnregistered(info);
-        } catch (RuntimeException e) {
-          LOG.log(Level.WARNING, "registry listener failed on " + info.qualifiedName(), e);
-        }
+    tell(change);
+    return found[0];
+  }
+
+  /** Removes the registration calls see of version v; the nearest one behind it takes its place. */
+  private static void removeSeen(
+      int v,
+      TreeMap<Integer, BoundFunction> m,
+      Map<Integer, List<BoundFunction>> behind,
+      Change change) {
+    BoundFunction gone = m.remove(v);
+    change.gone().add(gone.info());
+    List<BoundFunction> waiting = behind.remove(v);
+    if (waiting != null && !waiting.isEmpty()) {
+      BoundFunction next = waiting.getFirst();
+      m.put(v, next);
+      change.added().add(next.info());
+      if (waiting.size() > 1) {
+        behind.put(v, List.copyOf(waiting.subList(1, waiting.size())));
       }
     }
-    return !removed.isEmpty();
   }
 
   @Override

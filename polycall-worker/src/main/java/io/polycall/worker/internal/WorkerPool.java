@@ -12,6 +12,7 @@ import io.polycall.StatusException;
 import io.polycall.Value;
 import io.polycall.spi.BatchInvoker;
 import io.polycall.spi.BoundFunction;
+import io.polycall.spi.Distance;
 import io.polycall.wire.proto.Announce;
 import io.polycall.wire.proto.FunctionDecl;
 import io.polycall.wire.proto.Withdraw;
@@ -61,7 +62,7 @@ public final class WorkerPool {
   private final Path socket;
   private final WorkerProcess[] slots;
   private final int[] failures;
-  private final Map<String, FunctionInfo> registered = new ConcurrentHashMap<>();
+  private final Map<String, BoundFunction> registered = new ConcurrentHashMap<>();
   private final AtomicInteger spawned = new AtomicInteger();
   private volatile boolean stopping;
 
@@ -301,8 +302,10 @@ public final class WorkerPool {
             FunctionInfo info =
                 new FunctionInfo(
                     sig, version, spec.language(), Set.copyOf(d.getTagsList()), d.getDoc());
+            BoundFunction bound =
+                BoundFunction.of(info, new PoolInvoker(sig.name())).withDistance(Distance.WORKER);
             try {
-              registry.register(BoundFunction.of(info, new PoolInvoker(sig.name())));
+              registry.register(bound);
             } catch (StatusException e) {
               LOG.log(
                   Level.WARNING,
@@ -312,7 +315,7 @@ public final class WorkerPool {
                   e.status());
               return null;
             }
-            return info;
+            return bound;
           });
     }
     p.functions = Set.copyOf(names);
@@ -587,7 +590,7 @@ public final class WorkerPool {
    */
   public void shutdown(Duration grace) {
     stopping = true;
-    registered.values().forEach(info -> registry.unregister(info.qualifiedName()));
+    registered.values().forEach(registry::unregister);
     registered.clear();
     WorkerProcess[] ps = snapshot();
     for (WorkerProcess p : ps) {
