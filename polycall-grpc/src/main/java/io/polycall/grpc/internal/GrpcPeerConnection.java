@@ -1,0 +1,196 @@
+package io.polycall.grpc.internal;
+
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
+import io.polycall.FunctionInfo;
+import io.polycall.Signature;
+import io.polycall.Status;
+import io.polycall.StatusException;
+import io.polycall.Value;
+import io.polycall.grpc.RemoteBridge;
+import io.polycall.wire.StatusCodec;
+import io.polycall.wire.ValueCodec;
+import io.polycall.wire.proto.Call;
+import io.polycall.wire.proto.FunctionDecl;
+import io.polycall.wire.proto.FunctionEntry;
+import io.polycall.wire.proto.ListFunctionsRequest;
+import io.polycall.wire.proto.ListFunctionsResponse;
+import io.polycall.wire.proto.Result;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A remote node over one gRPC channel (plaintext; the channel reconnects by itself with gRPC's
+ * backoff). Calls use the generic service's unary {@code Call} with the caller's remaining deadline
+ * as the gRPC deadline, so the node stops when the caller gives up; an interrupt of the calling
+ * thread cancels the RPC. Thread-safe.
+ */
+public final class GrpcPeerConnection implements PeerConnection {
+  private static final System.Logger LOG = System.getLogger(GrpcPeerConnection.class.getName());
+  private static final String SERVICE = "polycall.v1.PolyCall";
+  private static final Metadata.Key<io.polycall.wire.proto.Status> STATUS_TRAILER =
+      Metadata.Key.of(
+          "polycall-status-bin",
+          ProtoUtils.metadataMarshaller(io.polycall.wire.proto.Status.getDefaultInstance()));
+  private static final MethodDescriptor<Call, Result> CALL =
+      MethodDescriptor.<Call, Result>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Call"))
+          .setRequestMarshaller(ProtoUtils.marshaller(Call.getDefaultInstance()))
+          .setResponseMarshaller(ProtoUtils.marshaller(Result.getDefaultInstance()))
+          .build();
+  private static final MethodDescriptor<ListFunctionsRequest, ListFunctionsResponse> LIST =
+      MethodDescriptor.<ListFunctionsRequest, ListFunctionsResponse>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "ListFunctions"))
+          .setRequestMarshaller(ProtoUtils.marshaller(ListFunctionsRequest.getDefaultInstance()))
+          .setResponseMarshaller(ProtoUtils.marshaller(ListFunctionsResponse.getDefaultInstance()))
+          .build();
+
+  private final String address;
+  private final ManagedChannel channel;
+  private final ValueCodec codec = ValueCodec.of();
+
+  private GrpcPeerConnection(String address, ManagedChannel channel) {
+    this.address = address;
+    this.channel = channel;
+  }
+
+  /** A plaintext channel to {@code host:port}. */
+  public static GrpcPeerConnection plaintext(String address) {
+    ManagedChannel ch =
+        ManagedChannelBuilder.forTarget(address)
+            .usePlaintext()
+            .maxInboundMessageSize(64 << 20)
+            .build();
+    return new GrpcPeerConnection(address, ch);
+  }
+
+  @Override
+  public Value call(String qualifiedName, Value[] args, io.polycall.CallOptions options)
+      throws NodeUnavailableException {
+    Call.Builder call = Call.newBuilder().setFunction(qualifiedName);
+    for (Value a : args) {
+      call.addArgs(codec.encode(a));
+    }
+    call.putAllMetadata(options.metadata());
+    CallOptions grpcOptions = CallOptions.DEFAULT;
+    if (options.hasDeadline()) {
+      long remaining = options.remainingNanos();
+      if (remaining <= 0) {
+        throw Status.DEADLINE_EXCEEDED
+            .withDescription("deadline passed before " + qualifiedName + " was sent to " + address)
+            .asException();
+      }
+      grpcOptions = grpcOptions.withDeadlineAfter(remaining, TimeUnit.NANOSECONDS);
+    }
+    Result r;
+    try {
+      r = ClientCalls.blockingUnaryCall(channel, CALL, grpcOptions, call.build());
+    } catch (StatusRuntimeException e) {
+      throw failure(e);
+    }
+    if (r.hasStatus()) {
+      throw StatusCodec.decode(r.getStatus()).asException();
+    }
+    return codec.decode(r.getValue());
+  }
+
+  /**
+   * The node's own failures come with the polycall status trailer and are the function's; without
+   * it, UNAVAILABLE (and an UNKNOWN/INTERNAL from a broken connection) means the node failed.
+   */
+  private StatusException failure(StatusRuntimeException e) throws NodeUnavailableException {
+    io.polycall.wire.proto.Status wire =
+        e.getTrailers() == null ? null : e.getTrailers().get(STATUS_TRAILER);
+    if (wire != null) {
+      return StatusCodec.decode(wire).asException();
+    }
+    io.grpc.Status g = e.getStatus();
+    if (g.getCode() == io.grpc.Status.Code.UNAVAILABLE) {
+      throw new NodeUnavailableException(describe(g), e);
+    }
+    Status s =
+        Status.Code.ofNumber(g.getCode().value())
+            .toStatus()
+            .withDescription("node at " + address + ": " + describe(g));
+    return s.withCause(e).asException();
+  }
+
+  private static String describe(io.grpc.Status g) {
+    String d = g.getDescription();
+    if (d == null && g.getCause() != null) {
+      d = g.getCause().toString();
+    }
+    return g.getCode() + (d == null ? "" : " (" + d + ")");
+  }
+
+  @Override
+  public Advertisement listLocal(Duration timeout) throws NodeUnavailableException {
+    ListFunctionsResponse resp;
+    try {
+      resp =
+          ClientCalls.blockingUnaryCall(
+              channel,
+              LIST,
+              CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS),
+              ListFunctionsRequest.newBuilder().setPattern("**").setLocalOnly(true).build());
+    } catch (StatusRuntimeException e) {
+      throw new NodeUnavailableException(describe(e.getStatus()), e);
+    }
+    List<FunctionInfo> out = new ArrayList<>();
+    for (FunctionEntry entry : resp.getFunctionsList()) {
+      FunctionDecl d = entry.getDecl();
+      try {
+        Signature sig = Signature.parse(d.getSignature());
+        out.add(
+            new FunctionInfo(
+                sig,
+                Math.max(1, d.getVersion()),
+                RemoteBridge.NAME,
+                Set.copyOf(d.getTagsList()),
+                d.getDoc()));
+      } catch (StatusException | IllegalArgumentException e) {
+        LOG.log(
+            Level.WARNING,
+            "node at {0} advertised a bad function, skipped: {1}",
+            address,
+            e.getMessage());
+      }
+    }
+    return new Advertisement(resp.getNodeId(), out);
+  }
+
+  @Override
+  public String checkHealth(Duration timeout) {
+    try {
+      HealthCheckResponse r =
+          HealthGrpc.newBlockingStub(channel)
+              .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
+              .check(HealthCheckRequest.newBuilder().setService("").build());
+      return r.getStatus() == HealthCheckResponse.ServingStatus.SERVING
+          ? null
+          : "status " + r.getStatus();
+    } catch (StatusRuntimeException e) {
+      return describe(e.getStatus());
+    }
+  }
+
+  @Override
+  public void close() {
+    channel.shutdownNow();
+  }
+}

@@ -1,0 +1,88 @@
+package io.polycall.grpc.internal;
+
+import io.polycall.FunctionInfo;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One remote node as the router sees it: where it is, its id once it told us, whether it passed its
+ * last health check, how many calls are in flight to it, and the functions it hosts. Fields are
+ * written by the refresh and health tasks and read by calls, without locks.
+ */
+public final class Peer {
+  private final String address;
+  private final PeerConnection connection;
+  private final AtomicInteger outstanding = new AtomicInteger();
+  private volatile String nodeId = "";
+  private volatile String unhealthy = "not checked yet";
+  private volatile Map<String, FunctionInfo> functions = Map.of();
+
+  public Peer(String address, PeerConnection connection) {
+    this.address = address;
+    this.connection = connection;
+  }
+
+  public String address() {
+    return address;
+  }
+
+  public PeerConnection connection() {
+    return connection;
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public void nodeId(String id) {
+    this.nodeId = id == null ? "" : id;
+  }
+
+  public boolean isHealthy() {
+    return unhealthy == null;
+  }
+
+  /** Why the node is not used, or null when it is healthy. */
+  public String unhealthyReason() {
+    return unhealthy;
+  }
+
+  public void markHealthy() {
+    unhealthy = null;
+  }
+
+  public void markUnhealthy(String reason) {
+    unhealthy = reason == null ? "unhealthy" : reason;
+  }
+
+  public int outstanding() {
+    return outstanding.get();
+  }
+
+  void begin() {
+    outstanding.incrementAndGet();
+  }
+
+  void end() {
+    outstanding.decrementAndGet();
+  }
+
+  /** What the node hosts, by {@code name@version}. */
+  public Map<String, FunctionInfo> functions() {
+    return functions;
+  }
+
+  public void functions(Map<String, FunctionInfo> byQualifiedName) {
+    this.functions = Map.copyOf(byQualifiedName);
+  }
+
+  /** How messages name the node: {@code node-2 at 10.0.0.7:7443}. */
+  public String describe() {
+    return nodeId.isEmpty() ? "node at " + address : "node " + nodeId + " at " + address;
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+}

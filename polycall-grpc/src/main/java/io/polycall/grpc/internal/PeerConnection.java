@@ -1,0 +1,51 @@
+package io.polycall.grpc.internal;
+
+import io.polycall.CallOptions;
+import io.polycall.FunctionInfo;
+import io.polycall.StatusException;
+import io.polycall.Value;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * What the router needs of one remote node: call a function there, learn what it hosts, ask its
+ * health. The production implementation talks gRPC ({@link GrpcPeerConnection}); unit tests use
+ * fakes. Thread-safe; every method blocks until the node answers or its time runs out.
+ */
+public interface PeerConnection extends AutoCloseable {
+
+  /**
+   * Calls {@code qualifiedName} on the node with the caller's deadline and metadata. Blocking; an
+   * interrupt cancels the call on the node.
+   *
+   * @throws NodeUnavailableException when the node could not be reached or dropped the call (the
+   *     function may or may not have run)
+   * @throws StatusException the function's own failure, as the node reported it
+   */
+  Value call(String qualifiedName, Value[] args, CallOptions options)
+      throws NodeUnavailableException;
+
+  /** What the node hosts itself (never what it reaches through its own peers), and its node id. */
+  Advertisement listLocal(Duration timeout) throws NodeUnavailableException;
+
+  /** Null when the node's gRPC health service says SERVING, else why not. */
+  String checkHealth(Duration timeout);
+
+  /** Idempotent. */
+  @Override
+  void close();
+
+  /** A node's answer to ListFunctions(local_only). Functions carry the bridge name "remote". */
+  record Advertisement(String nodeId, List<FunctionInfo> functions) {
+    public Advertisement {
+      functions = List.copyOf(functions);
+    }
+  }
+
+  /** The node could not be reached, or the connection broke during the call. */
+  final class NodeUnavailableException extends Exception {
+    public NodeUnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,210 @@
+package io.polycall.grpc.internal;
+
+import io.polycall.CallContext;
+import io.polycall.CallOptions;
+import io.polycall.FunctionInfo;
+import io.polycall.Status;
+import io.polycall.StatusException;
+import io.polycall.Value;
+import io.polycall.grpc.internal.PeerConnection.NodeUnavailableException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Picks the node that runs a remote call and retries where that is safe.
+ *
+ * <pre>
+ *   hosts of name@version ── skip unhealthy ── least outstanding (ties: random) ── call
+ *        │                                                                          │
+ *        │        UNAVAILABLE and tagged idempotent and the budget allows ◄─────────┘
+ *        └──────── next least-outstanding healthy node not tried yet
+ * </pre>
+ *
+ * A node that drops a call is marked unhealthy at once (the health task brings it back), so the
+ * calls after it go elsewhere without waiting for the next check. A failure that is the function's
+ * own (INVALID_ARGUMENT, ...) is returned as it is and never retried. Thread-safe; {@link #invoke}
+ * blocks for the call.
+ */
+public final class Router {
+  /** As gRPC's retry policy caps maxAttempts at 5. */
+  static final int MAX_ATTEMPTS = 5;
+
+  private final RetryBudget budget;
+  private volatile Map<String, List<Peer>> hosts = Map.of();
+
+  public Router(RetryBudget budget) {
+    this.budget = budget;
+  }
+
+  /** Replaces the hosts of every function ({@code name@version} to the nodes that host it). */
+  public void hosts(Map<String, List<Peer>> byQualifiedName) {
+    this.hosts = Map.copyOf(byQualifiedName);
+  }
+
+  public List<Peer> hostsOf(String qualifiedName) {
+    return hosts.getOrDefault(qualifiedName, List.of());
+  }
+
+  public RetryBudget budget() {
+    return budget;
+  }
+
+  public Value invoke(FunctionInfo info, Value[] args, CallContext context) throws Throwable {
+    String fn = info.qualifiedName();
+    rejectCallbacks(fn, args);
+    List<Peer> all = hostsOf(fn);
+    if (all.isEmpty()) {
+      throw Status.UNAVAILABLE
+          .withDescription("no node hosts " + fn + " any more; list functions again")
+          .asException();
+    }
+    boolean idempotent = info.hasTag(FunctionInfo.TAG_IDEMPOTENT);
+    List<Peer> tried = new ArrayList<>();
+    List<String> failures = new ArrayList<>();
+    while (true) {
+      Peer peer = pick(all, tried);
+      if (peer == null) {
+        throw noNodeLeft(fn, all, tried, failures);
+      }
+      tried.add(peer);
+      CallOptions options = context.options();
+      if (options.isExpired()) {
+        throw Status.DEADLINE_EXCEEDED
+            .withDescription("deadline passed before " + fn + " could be sent to " + peer)
+            .asException();
+      }
+      peer.begin();
+      try {
+        Value v = peer.connection().call(fn, args, options);
+        budget.onSuccess();
+        return v;
+      } catch (NodeUnavailableException e) {
+        // The node, not the function, failed: stop sending it calls until it passes a check.
+        peer.markUnhealthy("a call failed: " + e.getMessage());
+        failures.add(peer + ": " + e.getMessage());
+        if (!retry(idempotent, all, tried, context)) {
+          throw unavailable(fn, peer, e.getMessage(), idempotent, tried, all, e);
+        }
+      } catch (StatusException e) {
+        if (e.status().code() != Status.Code.UNAVAILABLE) {
+          throw e;
+        }
+        // The node answered, but the function there is unavailable (its worker is down, ...).
+        failures.add(peer + ": " + e.status().description());
+        if (!retry(idempotent, all, tried, context)) {
+          throw unavailable(fn, peer, e.status().description(), idempotent, tried, all, e);
+        }
+      } finally {
+        peer.end();
+      }
+    }
+  }
+
+  private boolean retry(boolean idempotent, List<Peer> all, List<Peer> tried, CallContext ctx) {
+    boolean allowed = budget.onFailure();
+    return idempotent
+        && allowed
+        && tried.size() < MAX_ATTEMPTS
+        && !ctx.isCancelled()
+        && !ctx.options().isExpired()
+        && pick(all, tried) != null;
+  }
+
+  /** The healthy node not tried yet with the fewest calls in flight; ties broken at random. */
+  static Peer pick(List<Peer> all, List<Peer> tried) {
+    Peer best = null;
+    int ties = 0;
+    for (Peer p : all) {
+      if (!p.isHealthy() || tried.contains(p)) {
+        continue;
+      }
+      if (best == null || p.outstanding() < best.outstanding()) {
+        best = p;
+        ties = 1;
+      } else if (p.outstanding() == best.outstanding()
+          && ThreadLocalRandom.current().nextInt(++ties) == 0) {
+        best = p; // reservoir sampling over the tied nodes: each equally likely
+      }
+    }
+    return best;
+  }
+
+  private StatusException unavailable(
+      String fn,
+      Peer peer,
+      String why,
+      boolean idempotent,
+      List<Peer> tried,
+      List<Peer> all,
+      Throwable cause) {
+    String retryNote;
+    if (!idempotent) {
+      retryNote = "; " + fn + " is not tagged idempotent, so it was not retried on another node";
+    } else if (tried.size() > 1) {
+      retryNote = "; also tried " + tried.subList(0, tried.size() - 1);
+    } else if (pick(all, tried) != null) {
+      retryNote = "; the retry budget is spent, so it was not retried";
+    } else {
+      retryNote = "; no other healthy node hosts it";
+    }
+    return Status.UNAVAILABLE
+        .withDescription(peer + " failed calling " + fn + ": " + why + retryNote)
+        .withCause(cause)
+        .asException();
+  }
+
+  private static StatusException noNodeLeft(
+      String fn, List<Peer> all, List<Peer> tried, List<String> failures) {
+    if (!failures.isEmpty()) {
+      return Status.UNAVAILABLE
+          .withDescription("every node hosting " + fn + " failed: " + String.join("; ", failures))
+          .asException();
+    }
+    List<String> reasons = new ArrayList<>();
+    for (Peer p : all) {
+      reasons.add(p + " (" + p.unhealthyReason() + ")");
+    }
+    return Status.UNAVAILABLE
+        .withDescription(
+            "no healthy node hosts "
+                + fn
+                + ": "
+                + String.join(", ", reasons)
+                + "; calls resume when one passes its health check")
+        .asException();
+  }
+
+  /**
+   * A {@code fn} value names a callback in this node's registry, which the remote node cannot reach
+   * (it would need a connection back to us): fail clearly instead of NOT_FOUND over there.
+   */
+  private static void rejectCallbacks(String fn, Value[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (containsFn(args[i])) {
+        throw Status.UNIMPLEMENTED
+            .withDescription(
+                "args["
+                    + i
+                    + "] of "
+                    + fn
+                    + " is a function value; fn arguments do not cross to a remote node yet,"
+                    + " pass data instead or run "
+                    + fn
+                    + " on this node")
+            .asException();
+      }
+    }
+  }
+
+  private static boolean containsFn(Value v) {
+    return switch (v) {
+      case Value.Fn f -> true;
+      case Value.Seq s -> s.items().stream().anyMatch(Router::containsFn);
+      case Value.Struct s -> s.fields().values().stream().anyMatch(Router::containsFn);
+      case Value.Dict d -> d.entries().values().stream().anyMatch(Router::containsFn);
+      default -> false;
+    };
+  }
+}
