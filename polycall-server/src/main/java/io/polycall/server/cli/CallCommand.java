@@ -6,7 +6,7 @@ import io.polycall.Signature;
 import io.polycall.StatusException;
 import io.polycall.Type;
 import io.polycall.Value;
-import io.polycall.server.JsonValues;
+import io.polycall.gateway.JsonValues;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -9,7 +9,7 @@ import io.polycall.core.PolyCall;
 import io.polycall.core.PolyNamespace;
 import io.polycall.ffi.NativeBridge;
 import io.polycall.ffi.NativeLibrary;
-import io.polycall.server.JsonValues;
+import io.polycall.gateway.JsonValues;
 import io.polycall.server.PolyCallConfig.WorkerPoolSpec;
 import io.polycall.server.examples.MathFunctions;
 import io.polycall.server.examples.StatsFunctions;

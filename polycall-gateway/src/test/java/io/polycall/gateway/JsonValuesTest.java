@@ -1,4 +1,4 @@
-package io.polycall.server;
+package io.polycall.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

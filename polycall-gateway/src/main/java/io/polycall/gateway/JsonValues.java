@@ -1,4 +1,4 @@
-package io.polycall.server;
+package io.polycall.gateway;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,8 +21,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The one place where JSON becomes {@link Value} and back, for the CLI (and later the HTTP
- * gateway).
+ * The one place where JSON (and CBOR, read into the same tree) becomes {@link Value} and back, for
+ * the CLI and the HTTP gateway.
  *
  * <p>JSON to value, without a declared type ({@link #toValue(JsonNode)}):
  *
@@ -49,15 +49,33 @@ import java.util.Map;
  * as objects (map keys as their JSON text when they are not strings), handles as {@code {"handle",
  * "id", "generation"}} and function references as {@code {"fn": name}}.
  *
+ * <p>Two {@link Dialect}s differ where people and programs want different things: the CLI's reads a
+ * string for {@code bytes} as text and writes ndarrays as nested lists; the HTTP gateway's reads
+ * and writes bytes as base64 (so that a result can be sent back as an argument) and writes an
+ * ndarray as one block {@code {"dtype": "f64", "shape": [2, 2], "data": base64}}. Both read every
+ * form: nested lists and blocks for ndarrays, {@code {"base64": ...}} for bytes, integers written
+ * as strings (a JavaScript client cannot hold i64 values beyond 2^53 as numbers), and {@code
+ * "NaN"}, {@code "Infinity"}, {@code "-Infinity"} for floats.
+ *
  * <p>Stateless and thread-safe.
  */
 public final class JsonValues {
+  /** What a string means for {@code bytes}, and how ndarrays and bytes are written. */
+  public enum Dialect {
+    /** For people: bytes given as text, ndarrays printed as nested lists. */
+    CLI,
+    /** For programs: bytes as base64 (raw in CBOR), ndarrays as {dtype, shape, data} blocks. */
+    HTTP
+  }
+
   private static final ObjectMapper MAPPER =
       new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
   private static final ObjectMapper PRETTY =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final BigInteger TWO_TO_64 = BigInteger.ONE.shiftLeft(64);
+  private static final java.util.regex.Pattern INTEGER_TEXT =
+      java.util.regex.Pattern.compile("-?[0-9]{1,20}");
 
   private JsonValues() {}
 
@@ -106,7 +124,19 @@ public final class JsonValues {
 
   /** A JSON tree as a value of (or convertible by the core to) {@code declared}. */
   public static Value toValue(JsonNode node, Type declared) {
+    return toValue(node, declared, Dialect.CLI);
+  }
+
+  /** As {@link #toValue(JsonNode, Type)} in the given dialect. */
+  public static Value toValue(JsonNode node, Type declared, Dialect dialect) {
     Type t = declared instanceof Type.OptionalOf o && !node.isNull() ? o.inner() : declared;
+    if (node.isBinary()) {
+      try {
+        return new Value.Bytes(node.binaryValue());
+      } catch (java.io.IOException e) {
+        throw Status.INVALID_ARGUMENT.withDescription("unreadable byte string").asException();
+      }
+    }
     if (node.isNull()) {
       return Value.NULL;
     }
@@ -124,7 +154,30 @@ public final class JsonValues {
     if (node.isTextual()) {
       String s = node.textValue();
       if (t == Type.Scalar.BYTES) {
-        return Value.bytes(s.getBytes(StandardCharsets.UTF_8));
+        return dialect == Dialect.HTTP
+            ? bytesOfBase64(s)
+            : Value.bytes(s.getBytes(StandardCharsets.UTF_8));
+      }
+      if (t instanceof Type.Scalar sc && sc.isInteger() && INTEGER_TEXT.matcher(s).matches()) {
+        return integer(new BigInteger(s));
+      }
+      if (t instanceof Type.Scalar sc && sc.isFloat()) {
+        switch (s) {
+          case "NaN" -> {
+            return sc == Type.Scalar.F32 ? Value.f32(Float.NaN) : Value.f64(Double.NaN);
+          }
+          case "Infinity" -> {
+            return sc == Type.Scalar.F32
+                ? Value.f32(Float.POSITIVE_INFINITY)
+                : Value.f64(Double.POSITIVE_INFINITY);
+          }
+          case "-Infinity" -> {
+            return sc == Type.Scalar.F32
+                ? Value.f32(Float.NEGATIVE_INFINITY)
+                : Value.f64(Double.NEGATIVE_INFINITY);
+          }
+          default -> {}
+        }
       }
       if (t instanceof Type.Fn fn) {
         return new Value.Fn(s, fn);
@@ -141,13 +194,20 @@ public final class JsonValues {
       List<Value> items = new ArrayList<>(node.size());
       for (JsonNode item : node) {
         // An ndarray's nested rows keep the ndarray type so that their leaves see the dtype.
-        items.add(toValue(item, item.isArray() && t instanceof Type.NdArray ? t : element));
+        items.add(
+            toValue(item, item.isArray() && t instanceof Type.NdArray ? t : element, dialect));
       }
       return new Value.Seq(items);
     }
     if (node.isObject()) {
       if (t == Type.Scalar.BYTES && node.size() == 1 && node.get("base64") != null) {
         return bytesOfBase64(node.get("base64").asText());
+      }
+      if ((t instanceof Type.NdArray || t == Type.Scalar.ANY && node.size() == 3)
+          && node.has("dtype")
+          && node.has("shape")
+          && node.has("data")) {
+        return ndarrayOfBlock(node);
       }
       if (t instanceof Type.Handle && node.has("handle")) {
         return new Value.Handle(
@@ -157,7 +217,8 @@ public final class JsonValues {
       Iterator<Map.Entry<String, JsonNode>> it = node.fields();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
-        entries.put(Value.str(e.getKey()), toValue(e.getValue(), fieldType(t, e.getKey())));
+        entries.put(
+            Value.str(e.getKey()), toValue(e.getValue(), fieldType(t, e.getKey()), dialect));
       }
       return new Value.Dict(entries);
     }
@@ -199,8 +260,16 @@ public final class JsonValues {
     }
   }
 
-  /** A value as a JSON tree. */
+  /** A value as a JSON tree, in the CLI's dialect. */
   public static JsonNode toJson(Value v) {
+    return toJson(v, Dialect.CLI);
+  }
+
+  /**
+   * A value as a JSON tree. In the HTTP dialect bytes become binary nodes, which a JSON writer
+   * prints as base64 and a CBOR writer as a byte string.
+   */
+  public static JsonNode toJson(Value v, Dialect dialect) {
     return switch (v) {
       case Value.Null n -> NODES.nullNode();
       case Value.Bool b -> NODES.booleanNode(b.value());
@@ -210,23 +279,26 @@ public final class JsonValues {
               : NODES.numberNode(i.value());
       case Value.Float f -> floatNode(f.value(), f.type() == Type.Scalar.F32);
       case Value.Str s -> NODES.textNode(s.value());
-      case Value.Bytes b -> NODES.textNode(Base64.getEncoder().encodeToString(b.value()));
+      case Value.Bytes b ->
+          dialect == Dialect.HTTP
+              ? NODES.binaryNode(b.value())
+              : NODES.textNode(Base64.getEncoder().encodeToString(b.value()));
       case Value.Seq s -> {
         ArrayNode a = NODES.arrayNode(s.items().size());
-        s.items().forEach(x -> a.add(toJson(x)));
+        s.items().forEach(x -> a.add(toJson(x, dialect)));
         yield a;
       }
       case Value.Dict d -> {
         ObjectNode o = NODES.objectNode();
-        d.entries().forEach((k, x) -> o.set(keyText(k), toJson(x)));
+        d.entries().forEach((k, x) -> o.set(keyText(k), toJson(x, dialect)));
         yield o;
       }
       case Value.Struct s -> {
         ObjectNode o = NODES.objectNode();
-        s.fields().forEach((k, x) -> o.set(k, toJson(x)));
+        s.fields().forEach((k, x) -> o.set(k, toJson(x, dialect)));
         yield o;
       }
-      case Value.NdArray a -> ndarray(a);
+      case Value.NdArray a -> dialect == Dialect.HTTP ? ndarrayBlock(a) : ndarray(a);
       case Value.Handle h -> {
         ObjectNode o = NODES.objectNode();
         o.put("handle", h.kind());
@@ -313,6 +385,68 @@ public final class JsonValues {
       case F64 -> floatNode(seg.get(ValueLayout.JAVA_DOUBLE_UNALIGNED, off), false);
       default -> throw new IllegalStateException("not a dtype: " + a.dtype());
     };
+  }
+
+  /** An ndarray as one block: its dtype, its shape and its elements, little-endian, C order. */
+  private static JsonNode ndarrayBlock(Value.NdArray a) {
+    ObjectNode o = NODES.objectNode();
+    o.put("dtype", a.dtype().toString());
+    ArrayNode shape = o.putArray("shape");
+    for (long d : a.shape()) {
+      shape.add(d);
+    }
+    o.set("data", NODES.binaryNode(a.data().toArray(ValueLayout.JAVA_BYTE)));
+    return o;
+  }
+
+  private static Value ndarrayOfBlock(JsonNode node) {
+    Type.Scalar dtype = Type.Scalar.ofSpelling(node.get("dtype").asText());
+    if (dtype == null || !dtype.isDtype()) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription(
+              "ndarray dtype '"
+                  + node.get("dtype").asText()
+                  + "' is not one of bool, i8..i64, u8..u64, f32, f64")
+          .asException();
+    }
+    JsonNode shapeNode = node.path("shape");
+    long[] shape = new long[shapeNode.size()];
+    long count = 1;
+    for (int i = 0; i < shape.length; i++) {
+      shape[i] = shapeNode.get(i).asLong(-1);
+      if (shape[i] < 0) {
+        throw Status.INVALID_ARGUMENT
+            .withDescription("ndarray shape " + shapeNode + " holds a negative or non-integer size")
+            .asException();
+      }
+      count = Math.multiplyExact(count, shape[i]);
+    }
+    JsonNode data = node.get("data");
+    byte[] raw;
+    try {
+      raw = data.isBinary() ? data.binaryValue() : Base64.getDecoder().decode(data.asText());
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription("ndarray data is not base64: " + e.getMessage())
+          .asException();
+    }
+    if (raw.length != count * dtype.byteSize()) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription(
+              "ndarray data holds "
+                  + raw.length
+                  + " bytes; shape "
+                  + shapeNode
+                  + " of "
+                  + dtype
+                  + " needs "
+                  + count * dtype.byteSize())
+          .asException();
+    }
+    Value.NdArray out = Value.NdArray.allocate(dtype, shape);
+    java.lang.foreign.MemorySegment.copy(
+        java.lang.foreign.MemorySegment.ofArray(raw), 0, out.data(), 0, raw.length);
+    return out;
   }
 
   private static String abbreviate(String s) {

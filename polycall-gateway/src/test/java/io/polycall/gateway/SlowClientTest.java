@@ -1,0 +1,77 @@
+package io.polycall.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.polycall.core.PolyCall;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** A client that asks for a large answer and never reads it loses its connection, not the node. */
+class SlowClientTest {
+
+  @Test
+  void aClientThatNeverReadsALargeAnswerIsDroppedAfterTheWriteTimeout() throws Exception {
+    try (PolyCall node = PolyCall.create()) {
+      node.jvm().register(new TestFunctions());
+      try (HttpGateway gateway =
+          HttpGateway.builder(node).withWriteTimeout(Duration.ofMillis(300)).start()) {
+        int blob = 24 << 20; // 24 MB of bytes, 32 MB of base64: far more than socket buffers hold
+        long total;
+        try (Socket s = new Socket()) {
+          s.setReceiveBufferSize(4096);
+          s.connect(new InetSocketAddress("127.0.0.1", gateway.port()));
+          byte[] body = ("[" + blob + "]").getBytes(StandardCharsets.US_ASCII);
+          s.getOutputStream()
+              .write(
+                  ("POST /v1/call/t.blob HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          + "Content-Length: "
+                          + body.length
+                          + "\r\n\r\n"
+                          + new String(body, StandardCharsets.US_ASCII))
+                      .getBytes(StandardCharsets.US_ASCII));
+          // Not reading: the server's write stalls, and its write timeout drops the connection.
+          Thread.sleep(2000);
+          total = drain(s.getInputStream());
+        }
+        assertTrue(
+            total < blob * 4L / 3,
+            "the connection was dropped before the answer was sent: " + total);
+        HttpResponse<String> r =
+            HttpClient.newHttpClient()
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + gateway.port() + "/v1/call/t.add"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("[1, 2]"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString());
+        assertEquals("{\"result\":3}", r.body());
+      }
+    }
+  }
+
+  /** Reads until the end or a reset; how many bytes arrived. */
+  private static long drain(InputStream in) {
+    long n = 0;
+    byte[] buf = new byte[65536];
+    try {
+      int k;
+      while ((k = in.read(buf)) >= 0) {
+        n += k;
+      }
+    } catch (IOException e) {
+      // a reset: the server dropped the connection with data still unsent
+    }
+    return n;
+  }
+}
