@@ -3,7 +3,8 @@
 import { EventEmitter } from 'node:events';
 import { createConnection } from 'node:net';
 import { Connection } from './connection.js';
-import { UnavailableError } from './errors.js';
+import { InvalidArgumentError, UnavailableError } from './errors.js';
+import { GrpcTransport, HttpTransport, parseTarget } from './remote.js';
 
 /**
  * @typedef {object} CallOptions
@@ -77,6 +78,11 @@ export class Client extends EventEmitter {
     });
   }
 
+  /** The node's id (from its Welcome, or its gRPC ListFunctions answer; '' over HTTP). */
+  get nodeId() {
+    return this.connection.nodeId ?? '';
+  }
+
   /** Whether the connection has closed. */
   get closed() {
     return this.connection.closed;
@@ -92,15 +98,42 @@ export class Client extends EventEmitter {
 }
 
 /**
- * Connects to a node's client socket and runs the handshake (role CLIENT).
- * @param {string} socketPath
- * @param {{signal?: AbortSignal, log?: (msg: string) => void} & CallOptions} [options] call defaults besides signal
+ * Connects to a node: its client socket (a path or unix:///path), or a remote node at
+ * grpc://host:port, grpcs://host[:port] (TLS), http://host[:port] or https://... (the gateway).
+ * Resolves once the node has answered (the socket's handshake, or a first request).
+ *
+ * Options besides the call defaults (timeoutMs, signal for calls is per call, metadata):
+ * - token: sent as `authorization: Bearer <token>` on every remote call
+ * - ca: the CA a TLS node's certificate must chain to (PEM text, Buffer or file path)
+ * - cert, key: this client's certificate and key, for mutual TLS
+ * - timeout: alias of timeoutMs, the default deadline of each call in ms
+ * - connectTimeoutMs: bound on connecting (default 30000)
+ * - signal: aborts connecting
+ * @param {string} target
  * @returns {Promise<Client>}
- * @throws {UnavailableError} when the socket cannot be reached; UnauthenticatedError if refused
+ * @throws {InvalidArgumentError} a malformed target; {UnavailableError} when the node cannot be
+ *   reached; UnauthenticatedError or PermissionDeniedError when it refuses
  */
-export async function connect(socketPath, options = {}) {
-  const { signal, log, ...defaults } = options;
+export async function connect(target, options = {}) {
+  const { signal, log, token, ca, cert, key, timeout, connectTimeoutMs = 30000, ...defaults } = options;
+  if (timeout !== undefined && defaults.timeoutMs === undefined) defaults.timeoutMs = timeout;
   signal?.throwIfAborted();
+  const t = parseTarget(target);
+  if (t.kind !== 'unix') {
+    const transport = t.kind === 'grpc' ? new GrpcTransport(t, { token, ca, cert, key }) : new HttpTransport(t, { token, ca, cert, key });
+    const onAbort = () => transport.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await transport.start(connectTimeoutMs);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    return new Client(transport, defaults);
+  }
+  if (token !== undefined || ca !== undefined || cert !== undefined || key !== undefined) {
+    throw new InvalidArgumentError('token, ca, cert and key are for remote nodes (grpc://, http://)');
+  }
+  const socketPath = t.path;
   const socket = createConnection(socketPath);
   await new Promise((resolve, reject) => {
     socket.once('connect', resolve);

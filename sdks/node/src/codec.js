@@ -58,7 +58,13 @@ export const DEFAULT_MAX_DEPTH = 32;
 /** Path of the .proto shipped in this package (a copy of spec/polycall.proto, kept equal by a test). */
 export const PROTO_PATH = fileURLToPath(new URL('../proto/polycall.proto', import.meta.url));
 
+/** Path of the shipped copy of spec/service.proto (the gRPC service), kept equal by a test. */
+export const SERVICE_PROTO_PATH = fileURLToPath(new URL('../proto/service.proto', import.meta.url));
+
 const root = protobuf.parse(readFileSync(PROTO_PATH, 'utf8'), { keepCase: false }).root;
+// service.proto's `import "polycall.proto"` is the file parsed just above: same root, no loader.
+// Parsed before ValueType's codec is replaced below, so that nothing set up later undoes it.
+protobuf.parse(readFileSync(SERVICE_PROTO_PATH, 'utf8'), root, { keepCase: false });
 const FrameType = root.lookupType('polycall.v1.Frame');
 const ValueType = root.lookupType('polycall.v1.Value');
 
@@ -719,6 +725,41 @@ export function decodeFrame(body, options = {}) {
 
 /** The FrameType, for tests that need protobufjs's JSON mapping. */
 export { FrameType, ValueType };
+
+/**
+ * A message type of polycall.proto or service.proto ("polycall.v1.Call"), for the gRPC client:
+ * its Value fields use the same codec as frames (Outgoing in, Incoming out).
+ * @param {string} name
+ */
+export function messageType(name) {
+  return root.lookupType(name);
+}
+
+/**
+ * Encodes one message (no length prefix); Values as Outgoing.
+ * @returns {Uint8Array}
+ * @throws {PolyCallError} when a value cannot be encoded
+ */
+export function encodeMessage(type, message) {
+  return type.encode(message).finish();
+}
+
+/**
+ * Decodes one message; its Values come back as Incoming (never throws for a bad value).
+ * @param {{exact?: boolean, maxDepth?: number, via?: unknown}} [options]
+ * @throws {InvalidArgumentError} when the bytes do not parse as the message
+ */
+export function decodeMessage(type, bytes, options = {}) {
+  const save = frameDecodeOptions;
+  frameDecodeOptions = { exact: !!options.exact, maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH, via: options.via };
+  try {
+    return type.decode(bytes);
+  } catch (e) {
+    throw new InvalidArgumentError(`bytes do not parse as ${type.fullName.slice(1)}: ${e.message}`);
+  } finally {
+    frameDecodeOptions = save;
+  }
+}
 
 /**
  * Splits a byte stream into frame bodies. Copes with frames arriving in many pieces (down to

@@ -127,6 +127,7 @@ export declare function struct<T extends object>(name: string, fields: T): T;
 export declare const DEFAULT_MAX_DEPTH: number;
 export declare const DEFAULT_MAX_FRAME_BYTES: number;
 export declare const PROTO_PATH: string;
+export declare const SERVICE_PROTO_PATH: string;
 
 export interface EncodeOptions {
   /** Declared type text ("list<i8>") or parsed Type: picks widths, map vs struct, ndarray dtype. */
@@ -249,6 +250,8 @@ export declare class Connection extends EventEmitter {
 
 export declare class Client extends EventEmitter {
   readonly closed: boolean;
+  /** The node's id (from the socket's Welcome or gRPC's ListFunctions; '' over HTTP). */
+  readonly nodeId: string;
   call(name: string, ...args: unknown[]): Promise<any>;
   invoke(name: string, args?: unknown[], options?: CallOptions): Promise<any>;
   withOptions(options: CallOptions): Client;
@@ -256,10 +259,32 @@ export declare class Client extends EventEmitter {
   /** Idempotent; calls in flight fail with UNAVAILABLE. */
   close(): Promise<void>;
 }
-export declare function connect(
-  socketPath: string,
-  options?: { signal?: AbortSignal; log?: (msg: string) => void } & Omit<CallOptions, 'signal'>,
-): Promise<Client>;
+/** A PEM certificate or key: its text, its bytes, or the path of a file holding it. */
+export type PemSource = string | Uint8Array;
+
+export interface ConnectOptions extends Omit<CallOptions, 'signal'> {
+  /** Aborts connecting. */
+  signal?: AbortSignal;
+  log?: (msg: string) => void;
+  /** Remote nodes: sent as `authorization: Bearer <token>` on every call. */
+  token?: string;
+  /** grpcs:// and https://: the CA the node's certificate must chain to (default: the system's). */
+  ca?: PemSource;
+  /** grpcs:// and https://: this client's certificate and key (mutual TLS); both or neither. */
+  cert?: PemSource;
+  key?: PemSource;
+  /** Alias of timeoutMs: the default deadline of each call, in ms. */
+  timeout?: number;
+  /** Bound on connecting to a remote node, in ms (default 30000). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Connects to a node: its client socket (a path or `unix:///path`), or a remote node at
+ * `grpc://host:port`, `grpcs://host[:port]`, `http://host[:port]` or `https://host[:port][/prefix]`.
+ * The same Client, calls and errors whatever the transport.
+ */
+export declare function connect(target: string, options?: ConnectOptions): Promise<Client>;
 
 // ---- worker ------------------------------------------------------------------------------------
 

@@ -52,6 +52,7 @@ export {
   Outgoing,
   Incoming,
   PROTO_PATH,
+  SERVICE_PROTO_PATH,
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_FRAME_BYTES,
 } from './codec.js';

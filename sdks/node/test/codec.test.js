@@ -12,6 +12,12 @@ test('the shipped .proto is the same as spec/polycall.proto', () => {
   assert.equal(shipped, spec, 'copy spec/polycall.proto to sdks/node/proto/polycall.proto');
 });
 
+test('the shipped service.proto is the same as spec/service.proto', () => {
+  const shipped = readFileSync(polycall.SERVICE_PROTO_PATH, 'utf8');
+  const spec = readFileSync(new URL('../../../spec/service.proto', import.meta.url), 'utf8');
+  assert.equal(shipped, spec, 'copy spec/service.proto to sdks/node/proto/service.proto');
+});
+
 test('plain JS values round trip in their natural form', () => {
   for (const v of [null, true, false, 0, -1, 42, 1.5, -0, NaN, Infinity, 'héllo ✓ 🎉', [1, 'a', [null]], { x: 1, y: [2] }]) {
     assert.deepEqual(roundTrip(v), v);
