@@ -1,0 +1,423 @@
+package polycall
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/polycall/polycall/sdks/go/internal/canonical"
+	"github.com/polycall/polycall/sdks/go/polycallpb"
+)
+
+// MaxDepth is how deeply lists, maps and structs may nest in a value (WIRE.md, "Values"): a
+// scalar has depth 0, [1] depth 1, [[1]] depth 2. Deeper values are INVALID_ARGUMENT.
+const MaxDepth = 32
+
+// StructNamer lets a Go struct type choose the struct name it travels under; without it a
+// struct is named after its Go type ("Point").
+type StructNamer interface {
+	PolyCallStructName() string
+}
+
+// Encode converts a Go value into its wire form. Go types map onto the canonical types as
+// follows:
+//
+//	nil, nil pointer, nil interface     null
+//	bool                                bool
+//	int8 int16 int32 int64, int         i8 i16 i32 i64, i64
+//	uint8 uint16 uint32 uint64, uint    u8 u16 u32 u64, u64
+//	float32 float64                     f32 f64
+//	string (valid UTF-8)                string
+//	[]byte                              bytes
+//	other slices and arrays             list
+//	Go maps                             map, keys sorted (deterministic bytes)
+//	Map                                 map, entries in order
+//	Go structs                          struct: exported fields in order, named by the
+//	                                    `polycall:"name"` tag, else the `json` tag, else the field
+//	                                    name; "-" skips a field, ",omitempty" drops zero values
+//	Struct                              struct
+//	NdArray, Handle, FnRef              ndarray, handle, fn
+//	Value, *polycallpb.Value            sent as they are
+//	pointers and interfaces             what they point to
+//
+// A []float64 is a list<f64>; functions that take ndarray<f64> accept it, but an NdArray (see
+// Float64Array) travels as one block and is the fast way for large data. Funcs, channels and
+// complex numbers have no canonical type and are INVALID_ARGUMENT, as is invalid UTF-8 in a
+// string and nesting deeper than MaxDepth.
+func Encode(x any) (*polycallpb.Value, error) {
+	return encode(reflect.ValueOf(x), 0, "value")
+}
+
+// EncodeBytes is the protobuf encoding of Encode(x), fields in number order: the bytes of the
+// shared test vectors, the same in every language.
+func EncodeBytes(x any) ([]byte, error) {
+	v, err := Encode(x)
+	if err != nil {
+		return nil, err
+	}
+	return canonical.Marshal(v), nil
+}
+
+var (
+	valueType   = reflect.TypeFor[Value]()
+	pbValueType = reflect.TypeFor[*polycallpb.Value]()
+	ndarrayType = reflect.TypeFor[NdArray]()
+	handleType  = reflect.TypeFor[Handle]()
+	fnRefType   = reflect.TypeFor[FnRef]()
+	structType  = reflect.TypeFor[Struct]()
+	mapType     = reflect.TypeFor[Map]()
+)
+
+func wide(v *polycallpb.Value, w polycallpb.Scalar) *polycallpb.Value {
+	v.Width = w
+	return v
+}
+
+func encode(rv reflect.Value, depth int, path string) (*polycallpb.Value, error) {
+	if !rv.IsValid() {
+		return &polycallpb.Value{Kind: &polycallpb.Value_NullValue{}}, nil
+	}
+	switch rv.Type() {
+	case valueType:
+		v := rv.Interface().(Value)
+		if v.p == nil {
+			return nil, Errorf(InvalidArgument, "%s is the zero Value, which holds no value (use nil for null)", path)
+		}
+		return v.p, nil
+	case pbValueType:
+		if rv.IsNil() {
+			return nil, Errorf(InvalidArgument, "%s is a nil *polycallpb.Value (use nil for null)", path)
+		}
+		return rv.Interface().(*polycallpb.Value), nil
+	case ndarrayType:
+		a := rv.Interface().(NdArray)
+		if err := a.Validate(); err != nil {
+			return nil, at(err, path)
+		}
+		shape := make([]uint64, len(a.Shape))
+		for i, d := range a.Shape {
+			shape[i] = uint64(d)
+		}
+		return &polycallpb.Value{Kind: &polycallpb.Value_NdarrayValue{NdarrayValue: &polycallpb.NdArray{
+			Dtype: polycallpb.Scalar(a.DType), Shape: shape, Data: a.Data,
+		}}}, nil
+	case handleType:
+		h := rv.Interface().(Handle)
+		if err := checkUTF8(h.Kind, path+".kind"); err != nil {
+			return nil, err
+		}
+		return &polycallpb.Value{Kind: &polycallpb.Value_HandleValue{HandleValue: &polycallpb.Handle{
+			Kind: h.Kind, Id: h.ID, Generation: h.Generation,
+		}}}, nil
+	case fnRefType:
+		f := rv.Interface().(FnRef)
+		if err := checkUTF8(f.Name+f.Signature, path); err != nil {
+			return nil, err
+		}
+		return &polycallpb.Value{Kind: &polycallpb.Value_FnValue{FnValue: &polycallpb.FnRef{
+			Name: f.Name, Signature: f.Signature,
+		}}}, nil
+	case structType:
+		s := rv.Interface().(Struct)
+		fields := make([]namedValue, len(s.Fields))
+		for i, f := range s.Fields {
+			fields[i] = namedValue{f.Name, reflect.ValueOf(f.Value)}
+		}
+		return encodeStruct(s.Name, fields, depth, path)
+	case mapType:
+		m := rv.Interface().(Map)
+		if depth+1 > MaxDepth {
+			return nil, tooDeep(path)
+		}
+		out := &polycallpb.MapValue{Entries: make([]*polycallpb.MapEntry, len(m))}
+		for i, e := range m {
+			k, err := encode(reflect.ValueOf(e.Key), depth+1, fmt.Sprintf("%s.key[%d]", path, i))
+			if err != nil {
+				return nil, err
+			}
+			v, err := encode(reflect.ValueOf(e.Value), depth+1, fmt.Sprintf("%s[%v]", path, e.Key))
+			if err != nil {
+				return nil, err
+			}
+			out.Entries[i] = &polycallpb.MapEntry{Key: k, Value: v}
+		}
+		return &polycallpb.Value{Kind: &polycallpb.Value_MapValue{MapValue: out}}, nil
+	}
+
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return &polycallpb.Value{Kind: &polycallpb.Value_NullValue{}}, nil
+		}
+		return encode(rv.Elem(), depth, path)
+	case reflect.Bool:
+		return &polycallpb.Value{Kind: &polycallpb.Value_BoolValue{BoolValue: rv.Bool()}}, nil
+	case reflect.Int, reflect.Int64:
+		return &polycallpb.Value{Kind: &polycallpb.Value_IntValue{IntValue: rv.Int()}}, nil
+	case reflect.Int8:
+		return wide(&polycallpb.Value{Kind: &polycallpb.Value_IntValue{IntValue: rv.Int()}}, polycallpb.Scalar_I8), nil
+	case reflect.Int16:
+		return wide(&polycallpb.Value{Kind: &polycallpb.Value_IntValue{IntValue: rv.Int()}}, polycallpb.Scalar_I16), nil
+	case reflect.Int32:
+		return wide(&polycallpb.Value{Kind: &polycallpb.Value_IntValue{IntValue: rv.Int()}}, polycallpb.Scalar_I32), nil
+	case reflect.Uint, reflect.Uint64:
+		return &polycallpb.Value{Kind: &polycallpb.Value_UintValue{UintValue: rv.Uint()}}, nil
+	case reflect.Uint8:
+		return wide(&polycallpb.Value{Kind: &polycallpb.Value_UintValue{UintValue: rv.Uint()}}, polycallpb.Scalar_U8), nil
+	case reflect.Uint16:
+		return wide(&polycallpb.Value{Kind: &polycallpb.Value_UintValue{UintValue: rv.Uint()}}, polycallpb.Scalar_U16), nil
+	case reflect.Uint32:
+		return wide(&polycallpb.Value{Kind: &polycallpb.Value_UintValue{UintValue: rv.Uint()}}, polycallpb.Scalar_U32), nil
+	case reflect.Float32:
+		return wide(&polycallpb.Value{Kind: &polycallpb.Value_FloatValue{FloatValue: rv.Float()}}, polycallpb.Scalar_F32), nil
+	case reflect.Float64:
+		return &polycallpb.Value{Kind: &polycallpb.Value_FloatValue{FloatValue: rv.Float()}}, nil
+	case reflect.String:
+		if err := checkUTF8(rv.String(), path); err != nil {
+			return nil, err
+		}
+		return &polycallpb.Value{Kind: &polycallpb.Value_StringValue{StringValue: rv.String()}}, nil
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			b := make([]byte, rv.Len())
+			reflect.Copy(reflect.ValueOf(b), rv)
+			return &polycallpb.Value{Kind: &polycallpb.Value_BytesValue{BytesValue: b}}, nil
+		}
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return &polycallpb.Value{Kind: &polycallpb.Value_ListValue{ListValue: &polycallpb.ListValue{}}}, nil
+		}
+		if depth+1 > MaxDepth {
+			return nil, tooDeep(path)
+		}
+		items := make([]*polycallpb.Value, rv.Len())
+		for i := range items {
+			v, err := encode(rv.Index(i), depth+1, fmt.Sprintf("%s[%d]", path, i))
+			if err != nil {
+				return nil, err
+			}
+			items[i] = v
+		}
+		return &polycallpb.Value{Kind: &polycallpb.Value_ListValue{ListValue: &polycallpb.ListValue{Items: items}}}, nil
+	case reflect.Map:
+		if depth+1 > MaxDepth {
+			return nil, tooDeep(path)
+		}
+		keys := rv.MapKeys()
+		slices.SortFunc(keys, compareKeys)
+		out := &polycallpb.MapValue{Entries: make([]*polycallpb.MapEntry, len(keys))}
+		for i, k := range keys {
+			kv, err := encode(k, depth+1, fmt.Sprintf("%s.key[%v]", path, k))
+			if err != nil {
+				return nil, err
+			}
+			vv, err := encode(rv.MapIndex(k), depth+1, fmt.Sprintf("%s[%v]", path, k))
+			if err != nil {
+				return nil, err
+			}
+			out.Entries[i] = &polycallpb.MapEntry{Key: kv, Value: vv}
+		}
+		return &polycallpb.Value{Kind: &polycallpb.Value_MapValue{MapValue: out}}, nil
+	case reflect.Struct:
+		name := rv.Type().Name()
+		if n, ok := rv.Interface().(StructNamer); ok {
+			name = n.PolyCallStructName()
+		}
+		var fields []namedValue
+		for _, f := range fieldsOf(rv.Type()) {
+			fv, ok := fieldByIndex(rv, f.index)
+			if !ok || (f.omitEmpty && fv.IsZero()) {
+				continue
+			}
+			fields = append(fields, namedValue{f.name, fv})
+		}
+		return encodeStruct(name, fields, depth, path)
+	case reflect.Func:
+		return nil, Errorf(InvalidArgument, "%s is a Go func, which cannot be passed: pass a polycall.FnRef naming a registered function", path)
+	}
+	return nil, Errorf(InvalidArgument, "%s is a Go %s, which has no PolyCall type", path, rv.Type())
+}
+
+type namedValue struct {
+	name  string
+	value reflect.Value
+}
+
+func encodeStruct(name string, fields []namedValue, depth int, path string) (*polycallpb.Value, error) {
+	if depth+1 > MaxDepth {
+		return nil, tooDeep(path)
+	}
+	if err := checkUTF8(name, path+" (struct name)"); err != nil {
+		return nil, err
+	}
+	out := &polycallpb.StructValue{Name: name, Fields: make([]*polycallpb.StructField, len(fields))}
+	seen := make(map[string]bool, len(fields))
+	for i, f := range fields {
+		if seen[f.name] {
+			return nil, Errorf(InvalidArgument, "%s has two fields named %q", path, f.name)
+		}
+		seen[f.name] = true
+		if err := checkUTF8(f.name, path+" (field name)"); err != nil {
+			return nil, err
+		}
+		v, err := encode(f.value, depth+1, path+"."+f.name)
+		if err != nil {
+			return nil, err
+		}
+		out.Fields[i] = &polycallpb.StructField{Name: f.name, Value: v}
+	}
+	return &polycallpb.Value{Kind: &polycallpb.Value_StructValue{StructValue: out}}, nil
+}
+
+func checkUTF8(s, path string) error {
+	if !utf8.ValidString(s) {
+		return Errorf(InvalidArgument, "%s is not valid UTF-8 (send binary data as []byte)", path)
+	}
+	return nil
+}
+
+func tooDeep(path string) error {
+	return Errorf(InvalidArgument, "%s nests lists, maps and structs deeper than %d levels", path, MaxDepth)
+}
+
+// at prefixes the message of a value error with where the value is.
+func at(err error, path string) error {
+	if e, ok := err.(*Error); ok {
+		return &Error{Code: e.Code, Message: path + ": " + e.Message}
+	}
+	return err
+}
+
+// compareKeys orders Go map keys so that encoding a map gives the same bytes every time.
+func compareKeys(a, b reflect.Value) int {
+	for a.Kind() == reflect.Interface || a.Kind() == reflect.Pointer {
+		if a.IsNil() {
+			break
+		}
+		a = a.Elem()
+	}
+	for b.Kind() == reflect.Interface || b.Kind() == reflect.Pointer {
+		if b.IsNil() {
+			break
+		}
+		b = b.Elem()
+	}
+	if a.Kind() == b.Kind() {
+		switch {
+		case a.Kind() == reflect.String:
+			return strings.Compare(a.String(), b.String())
+		case a.CanInt():
+			return cmp.Compare(a.Int(), b.Int())
+		case a.CanUint():
+			return cmp.Compare(a.Uint(), b.Uint())
+		case a.CanFloat():
+			return cmp.Compare(a.Float(), b.Float())
+		case a.Kind() == reflect.Bool:
+			return cmp.Compare(boolInt(a.Bool()), boolInt(b.Bool()))
+		}
+	}
+	// Keys of mixed or composite types: order by their encoded bytes.
+	ea, _ := EncodeBytes(safeInterface(a))
+	eb, _ := EncodeBytes(safeInterface(b))
+	return bytes.Compare(ea, eb)
+}
+
+func safeInterface(v reflect.Value) any {
+	if !v.IsValid() || !v.CanInterface() {
+		return nil
+	}
+	return v.Interface()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// structField is one encodable field of a Go struct type.
+type structField struct {
+	name      string
+	index     []int
+	omitEmpty bool
+}
+
+var fieldCache sync.Map // reflect.Type -> []structField
+
+// fieldsOf lists the exported fields of t that travel, embedded structs flattened as
+// encoding/json does.
+func fieldsOf(t reflect.Type) []structField {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]structField)
+	}
+	var out []structField
+	var walk func(t reflect.Type, index []int)
+	walk = func(t reflect.Type, index []int) {
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			idx := append(slices.Clone(index), i)
+			name, opts, tagged := tagOf(sf)
+			if name == "-" && opts == "" {
+				continue
+			}
+			if sf.Anonymous && !tagged {
+				ft := sf.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					walk(ft, idx)
+					continue
+				}
+			}
+			if !sf.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = sf.Name
+			}
+			out = append(out, structField{name: name, index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
+		}
+	}
+	walk(t, nil)
+	fieldCache.Store(t, out)
+	return out
+}
+
+func tagOf(sf reflect.StructField) (name, opts string, tagged bool) {
+	tag, ok := sf.Tag.Lookup("polycall")
+	if !ok {
+		tag, ok = sf.Tag.Lookup("json")
+	}
+	if !ok {
+		return "", "", false
+	}
+	name, opts, _ = strings.Cut(tag, ",")
+	return name, opts, name != ""
+}
+
+// fieldByIndex follows index through embedded pointers; ok is false past a nil one.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+// float32Fits says whether x survives rounding to f32: NaN and the infinities do, finite values
+// beyond f32's range do not (WIRE.md, "Widths").
+func float32Fits(x float64) bool {
+	return math.IsNaN(x) || math.IsInf(x, 0) || !math.IsInf(float64(float32(x)), 0)
+}
