@@ -8,6 +8,7 @@ import io.polycall.core.PolyCall;
 import io.polycall.core.PolyFunction;
 import io.polycall.ffi.NativeBridge;
 import io.polycall.ffi.NativeLibrary;
+import io.polycall.gateway.HttpGateway;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
 import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
@@ -52,10 +53,21 @@ public final class Node {
    * A node that serves its Unix socket: workers and clients (the SDKs' {@code connect}) use {@link
    * #socketPath}. Closing it closes the node, which drains the workers; idempotent.
    */
-  public record Serving(PolyCall node, Path socketPath) implements AutoCloseable {
+  public record Serving(PolyCall node, Path socketPath, HttpGateway http) implements AutoCloseable {
+    public Serving(PolyCall node, Path socketPath) {
+      this(node, socketPath, null);
+    }
+
+    /** Stops the HTTP gateway (letting its calls finish), then closes the node. */
     @Override
     public void close() {
-      node.close();
+      try {
+        if (http != null) {
+          http.close();
+        }
+      } finally {
+        node.close();
+      }
     }
   }
 
@@ -102,11 +114,39 @@ public final class Node {
         socketPath = workers.socketPath();
         startWorkers(workers, config);
       }
-      return new Serving(pc, socketPath);
+      HttpGateway http = socket && config.http() != null ? startHttp(pc, config.http()) : null;
+      return new Serving(pc, socketPath, http);
     } catch (RuntimeException | Error e) {
       pc.close();
       throw e;
     }
+  }
+
+  /** Starts the HTTP gateway after everything else, so its first request sees every function. */
+  private static HttpGateway startHttp(PolyCall pc, PolyCallConfig.HttpSpec spec) {
+    HttpGateway http;
+    try {
+      http =
+          HttpGateway.builder(pc)
+              .withListen(spec.host(), spec.port())
+              .withMaxBodyBytes(spec.maxBodyBytes())
+              .withIdleTimeout(spec.idleTimeout())
+              .withWriteTimeout(spec.writeTimeout())
+              .start();
+    } catch (StatusException e) {
+      throw located(spec.where(), e);
+    }
+    LOG.log(
+        Level.INFO,
+        "HTTP gateway listening on http://{0}:{1,number,#}",
+        hostText(http),
+        http.port());
+    return http;
+  }
+
+  private static String hostText(HttpGateway http) {
+    String h = http.address().getAddress().getHostAddress();
+    return h.contains(":") ? "[" + h + "]" : h;
   }
 
   private static WorkerSupervisor openSocket(PolyCall pc, PolyCallConfig config) {

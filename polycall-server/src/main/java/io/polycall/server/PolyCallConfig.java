@@ -44,6 +44,11 @@ import java.util.Objects;
  *     start_timeout: 20s               # optional; how long a process may take to announce
  *     optional: true                   # skip the pool when its runtime is not installed
  * socket_dir: /run/polycall            # optional; default a fresh owner-only temp directory
+ * http:                                # optional; the HTTP gateway, started by 'polycall serve'
+ *   listen: 127.0.0.1:8080             # host:port; port 0 picks a free one
+ *   max_body_bytes: 16MiB              # optional; larger requests get 413 (also 65536, 512KiB)
+ *   idle_timeout: 60s                  # optional; an idle connection is closed
+ *   write_timeout: 30s                 # optional; an answer not taken this long drops the client
  * }</pre>
  *
  * <p>A class registers its static {@code @PolyFunction} methods, and its instance ones on an
@@ -69,6 +74,7 @@ public final class PolyCallConfig {
   private final List<NativeLibrarySpec> natives;
   private final List<WorkerPoolSpec> workers;
   private final Path socketDir;
+  private final HttpSpec http;
 
   /**
    * A Java class to register.
@@ -151,6 +157,40 @@ public final class PolyCallConfig {
     }
   }
 
+  /**
+   * The HTTP gateway's settings ({@code http:}).
+   *
+   * @param where file, line and key path, for messages
+   */
+  public record HttpSpec(
+      String host,
+      int port,
+      long maxBodyBytes,
+      Duration idleTimeout,
+      Duration writeTimeout,
+      String where) {
+    public HttpSpec {
+      Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(idleTimeout, "idleTimeout");
+      Objects.requireNonNull(writeTimeout, "writeTimeout");
+    }
+
+    /** Listening on {@code host:port} with the gateway's default limits. */
+    public static HttpSpec of(String host, int port, String where) {
+      return new HttpSpec(
+          host,
+          port,
+          io.polycall.gateway.HttpGateway.DEFAULT_MAX_BODY_BYTES,
+          io.polycall.gateway.HttpGateway.DEFAULT_IDLE_TIMEOUT,
+          io.polycall.gateway.HttpGateway.DEFAULT_WRITE_TIMEOUT,
+          where);
+    }
+
+    public HttpSpec withListen(String newHost, int newPort) {
+      return new HttpSpec(newHost, newPort, maxBodyBytes, idleTimeout, writeTimeout, where);
+    }
+  }
+
   /** Made by {@link #load} and {@link #parse}; public for tests and programmatic use. */
   public PolyCallConfig(
       String source,
@@ -181,6 +221,23 @@ public final class PolyCallConfig {
     this.natives = List.copyOf(natives);
     this.workers = List.copyOf(workers);
     this.socketDir = socketDir;
+    this.http = null;
+  }
+
+  private PolyCallConfig(PolyCallConfig base, HttpSpec http) {
+    this.source = base.source;
+    this.baseDir = base.baseDir;
+    this.interceptors = base.interceptors;
+    this.jvm = base.jvm;
+    this.natives = base.natives;
+    this.workers = base.workers;
+    this.socketDir = base.socketDir;
+    this.http = http;
+  }
+
+  /** This config with the HTTP gateway's settings (null: no gateway). */
+  public PolyCallConfig withHttp(HttpSpec newHttp) {
+    return new PolyCallConfig(this, newHttp);
   }
 
   /**
@@ -275,6 +332,11 @@ public final class PolyCallConfig {
   /** Where the node's socket goes (resolved against the config's directory), or null. */
   public Path socketDir() {
     return socketDir;
+  }
+
+  /** The HTTP gateway's settings, or null when the config has no {@code http:} section. */
+  public HttpSpec http() {
+    return http;
   }
 
   @Override

@@ -108,6 +108,13 @@ public enum Codec {
     }
   }
 
+  /** Jackson's message without its "(start marker at [Source: ...])", which says nothing here. */
+  private static String withoutSource(String message) {
+    return message == null
+        ? ""
+        : message.replaceAll("\\s*\\(start marker at \\[Source:[^\\]]*\\]\\)", "");
+  }
+
   /** A tree as bytes of this format. */
   public byte[] write(JsonNode node) {
     try {

@@ -3,6 +3,7 @@ package io.polycall.server.cli;
 import io.polycall.StatusException;
 import io.polycall.server.Node;
 import io.polycall.server.PolyCallConfig;
+import io.polycall.server.internal.ConfigReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.System.Logger.Level;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  polycall --config examples/polycall.yaml serve",
-      "  polycall serve --socket-file /tmp/polycall.path --for 30s"
+      "  polycall serve --socket-file /tmp/polycall.path --for 30s",
+      "  polycall serve --http 127.0.0.1:8080"
     })
 final class ServeCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger("io.polycall.server.serve");
@@ -57,6 +59,15 @@ final class ServeCommand implements Callable<Integer> {
   Path socketFile;
 
   @Option(
+      names = "--http",
+      paramLabel = "HOST:PORT",
+      description =
+          "Also serve the HTTP gateway (JSON/CBOR calls, OpenAPI, WebSocket; docs/http.md) on"
+              + " HOST:PORT, such as 127.0.0.1:8080 (port 0 picks a free one). Overrides the"
+              + " config's http.listen.")
+  String http;
+
+  @Option(
       names = "--for",
       paramLabel = "DURATION",
       description = "Stop after this long (500ms, 30s, 5m) instead of waiting for a signal.")
@@ -68,7 +79,7 @@ final class ServeCommand implements Callable<Integer> {
     PolyCallConfig config;
     Node.Serving serving;
     try {
-      config = cli.loadConfig();
+      config = withHttpOption(cli.loadConfig());
       LOG.log(Level.INFO, "starting the node from {0}", config.source());
       serving = Node.serve(config);
     } catch (StatusException e) {
@@ -125,6 +136,25 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     return ExitCodes.OK;
+  }
+
+  private PolyCallConfig withHttpOption(PolyCallConfig config) {
+    if (http == null) {
+      return config;
+    }
+    ConfigReader.HostPort listen = ConfigReader.hostPort(http);
+    if (listen == null) {
+      throw new PolyCallCli.UsageException(
+          io.polycall.Status.INVALID_ARGUMENT.withDescription(
+              "--http '"
+                  + http
+                  + "' is not HOST:PORT; write 127.0.0.1:8080 (port 0 picks a free one)"));
+    }
+    PolyCallConfig.HttpSpec spec = config.http();
+    return config.withHttp(
+        spec == null
+            ? PolyCallConfig.HttpSpec.of(listen.host(), listen.port(), "--http")
+            : spec.withListen(listen.host(), listen.port()));
   }
 
   /** Readers see the whole path or no file, never half a line. */

@@ -3,6 +3,7 @@ package io.polycall.server.internal;
 import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.server.PolyCallConfig;
+import io.polycall.server.PolyCallConfig.HttpSpec;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
 import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
@@ -36,7 +37,9 @@ public final class ConfigReader {
   public static final Map<String, String> INTERCEPTORS = Map.of("logging", "logs every call");
 
   private static final Set<String> TOP_KEYS =
-      Set.of("interceptors", "jvm", "native", "workers", "socket_dir");
+      Set.of("interceptors", "jvm", "native", "workers", "socket_dir", "http");
+  private static final Set<String> HTTP_KEYS =
+      Set.of("listen", "max_body_bytes", "idle_timeout", "write_timeout");
   private static final Set<String> JVM_KEYS = Set.of("class");
   private static final Set<String> LIBRARY_KEYS = Set.of("library", "optional", "functions");
   private static final Set<String> FUNCTION_KEYS = Set.of("declare", "doc", "version");
@@ -137,7 +140,93 @@ public final class ConfigReader {
       }
       socketDir = baseDir.resolve(dir).normalize();
     }
-    return new PolyCallConfig(source, baseDir, interceptors, jvm, natives, workers, socketDir);
+    PolyCallConfig config =
+        new PolyCallConfig(source, baseDir, interceptors, jvm, natives, workers, socketDir);
+    Node httpNode = top.get("http");
+    return httpNode == null ? config : config.withHttp(http(httpNode));
+  }
+
+  private HttpSpec http(Node node) {
+    Map<String, Node> m = mapping(node, "http", HTTP_KEYS, "the HTTP gateway's settings");
+    Node listenNode = required(m, "listen", node, "http", "an address such as 127.0.0.1:8080");
+    HostPort listen = hostPort(string(listenNode, "http.listen"));
+    if (listen == null) {
+      throw invalid(
+          line(listenNode),
+          "http.listen",
+          "must be host:port such as 127.0.0.1:8080 (port 0 picks a free one), not "
+              + kind(listenNode));
+    }
+    HttpSpec spec = HttpSpec.of(listen.host(), listen.port(), where(line(node), "http"));
+    long maxBody = spec.maxBodyBytes();
+    if (m.containsKey("max_body_bytes")) {
+      maxBody = bytes(m.get("max_body_bytes"), "http.max_body_bytes");
+    }
+    Duration idle =
+        m.containsKey("idle_timeout")
+            ? duration(m.get("idle_timeout"), "http.idle_timeout")
+            : spec.idleTimeout();
+    Duration write =
+        m.containsKey("write_timeout")
+            ? duration(m.get("write_timeout"), "http.write_timeout")
+            : spec.writeTimeout();
+    return new HttpSpec(spec.host(), spec.port(), maxBody, idle, write, spec.where());
+  }
+
+  /** {@code host:port} as given on the command line and in configs. */
+  public record HostPort(String host, int port) {}
+
+  /** Parses {@code host:port} ({@code [::1]:8080} for IPv6), or null when malformed. */
+  public static HostPort hostPort(String text) {
+    String t = text.trim();
+    int colon = t.lastIndexOf(':');
+    if (colon <= 0 || colon == t.length() - 1) {
+      return null;
+    }
+    String host = t.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    try {
+      int port = Integer.parseInt(t.substring(colon + 1));
+      return port < 0 || port > 65535 || host.isEmpty() ? null : new HostPort(host, port);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /** A byte count: a whole number, or one with KiB, MiB, GiB (also KB, MB, GB: 1000s). */
+  private long bytes(Node node, String path) {
+    if (node instanceof ScalarNode s && !s.getTag().equals(Tag.NULL)) {
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("(\\d+)\\s*([KMG]i?B)?").matcher(s.getValue().trim());
+      if (m.matches()) {
+        try {
+          long n = Long.parseLong(m.group(1));
+          long unit =
+              m.group(2) == null
+                  ? 1
+                  : switch (m.group(2)) {
+                    case "KiB" -> 1L << 10;
+                    case "MiB" -> 1L << 20;
+                    case "GiB" -> 1L << 30;
+                    case "KB" -> 1000L;
+                    case "MB" -> 1000_000L;
+                    default -> 1000_000_000L;
+                  };
+          long v = Math.multiplyExact(n, unit);
+          if (v >= 1 && v <= Integer.MAX_VALUE - 8) {
+            return v;
+          }
+        } catch (NumberFormatException | ArithmeticException e) {
+          // falls through to the message below
+        }
+      }
+    }
+    throw invalid(
+        line(node),
+        path,
+        "must be a size from 1 byte to 2 GiB such as 65536, 512KiB or 16MiB, not " + kind(node));
   }
 
   private WorkerPoolSpec workerPool(Node node, String path) {
