@@ -21,6 +21,7 @@ import contextlib
 import http.client
 import json
 import os
+import socket
 import ssl
 import tempfile
 import threading
@@ -238,15 +239,10 @@ class HttpTransport:
                 conn.sock.settimeout(timeout)
             return conn, True
         if self._ssl is not None:
-            return (
-                http.client.HTTPSConnection(
-                    self.target.host, self.target.port, timeout=timeout, context=self._ssl
-                ),
-                False,
-            )
-        return http.client.HTTPConnection(
-            self.target.host, self.target.port, timeout=timeout
-        ), False
+            return _HTTPSConnection(
+                self.target.host, self.target.port, timeout=timeout, context=self._ssl
+            ), False
+        return _HTTPConnection(self.target.host, self.target.port, timeout=timeout), False
 
     def _give(self, conn: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -254,6 +250,21 @@ class HttpTransport:
                 self._idle.append(conn)
                 return
         conn.close()
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    """No Nagle: http.client writes the headers and the body apart, and the body's last segment
+    would otherwise wait for the server's delayed ACK of the headers (~40 ms per call)."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()  # TCP_NODELAY set on the plain socket before TLS wraps it is kept
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _error_of(status: int, doc: Any, raw: bytes) -> PolyCallError:

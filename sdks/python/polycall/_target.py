@@ -19,7 +19,7 @@ from .errors import InvalidArgument
 
 __all__ = ["Target", "parse_target", "PemSource", "read_pem"]
 
-# A PEM certificate or key: its bytes, or the path of a file holding it.
+# A PEM certificate or key: its bytes, its text, or the path of a file holding it.
 PemSource = str | bytes | os.PathLike[str] | None
 
 Kind = Literal["unix", "grpc", "http"]
@@ -96,9 +96,11 @@ def parse_target(text: str) -> Target:
 
 
 def read_pem(source: PemSource, what: str) -> bytes | None:
-    """PEM bytes from bytes or a file path; InvalidArgument naming `what` if unreadable."""
+    """PEM bytes from bytes, PEM text or a file path; InvalidArgument naming `what` if bad."""
     if source is None or isinstance(source, bytes):
         return source
+    if isinstance(source, str) and source.lstrip().startswith("-----BEGIN"):
+        return source.encode("ascii")
     try:
         with open(source, "rb") as f:
             return f.read()

@@ -265,7 +265,7 @@ def test_https_verifies_the_gateway_against_ca_and_presents_a_client_certificate
     try:
         url = f"https://localhost:{gw.port}"
         with polycall.connect(
-            url, ca=certs.ca, cert=certs.client_cert.read_bytes(), key=certs.client_key
+            url, ca=certs.ca.read_text(), cert=certs.client_cert.read_bytes(), key=certs.client_key
         ) as client:
             assert client.call("math.add", 1, 2) == 3
         with pytest.raises(polycall.Unavailable):
