@@ -1,0 +1,84 @@
+package io.polycall.security.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/**
+ * One line of the audit log taken apart as far as the chain needs: its sequence number, the hash of
+ * the record before it, its own stored hash and the hash its bytes actually have.
+ *
+ * <pre>
+ *   {"seq":N, ... ,"prev":"&lt;64 hex&gt;","hash":"&lt;64 hex&gt;"}
+ *   |&lt;------------- hashed bytes ---------------&gt;|
+ *   hash = SHA-256(UTF-8 bytes of the line up to, not including, ,"hash":")
+ * </pre>
+ *
+ * The stored prev is inside the hashed bytes, so each record's hash covers the whole chain before
+ * it. Stateless; {@link #parse} is thread-safe.
+ */
+public record AuditLine(long seq, String prev, String hash, String actualHash) {
+  public static final String GENESIS = "0".repeat(64);
+  static final String SEQ_PREFIX = "{\"seq\":";
+  static final String PREV_KEY = ",\"prev\":\"";
+  static final String HASH_KEY = ",\"hash\":\"";
+
+  /** Whether the stored hash is the hash of the line's bytes. */
+  public boolean intact() {
+    return hash.equals(actualHash);
+  }
+
+  /**
+   * The line taken apart, or null when it does not have the shape of a record (a truncated or
+   * mangled line).
+   */
+  public static AuditLine parse(String line) {
+    if (!line.startsWith(SEQ_PREFIX) || !line.endsWith("\"}")) {
+      return null;
+    }
+    int h = line.lastIndexOf(HASH_KEY);
+    if (h < 0 || line.length() != h + HASH_KEY.length() + 64 + 2) {
+      return null;
+    }
+    int p = line.lastIndexOf(PREV_KEY, h);
+    if (p < 0 || h != p + PREV_KEY.length() + 64 + 1) {
+      return null;
+    }
+    int comma = line.indexOf(',', SEQ_PREFIX.length());
+    if (comma < 0) {
+      return null;
+    }
+    long seq;
+    try {
+      seq = Long.parseLong(line, SEQ_PREFIX.length(), comma, 10);
+    } catch (NumberFormatException e) {
+      return null;
+    }
+    String prev = line.substring(p + PREV_KEY.length(), p + PREV_KEY.length() + 64);
+    String hash = line.substring(h + HASH_KEY.length(), h + HASH_KEY.length() + 64);
+    if (!isHex(prev) || !isHex(hash)) {
+      return null;
+    }
+    String actual =
+        Json.hex(sha256().digest(line.substring(0, h).getBytes(StandardCharsets.UTF_8)));
+    return new AuditLine(seq, prev, hash, actual);
+  }
+
+  private static boolean isHex(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+}

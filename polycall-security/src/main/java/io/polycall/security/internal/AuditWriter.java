@@ -1,0 +1,602 @@
+package io.polycall.security.internal;
+
+import io.polycall.security.AuditConfig;
+import io.polycall.security.AuditConfig.Fsync;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The audit log's single writer thread: callers queue {@link AuditEntry}s without touching the
+ * disk; the writer numbers them, chains them (each record carries the hash of the one before),
+ * writes whatever has queued up in one write (group commit), forces it per the fsync policy and
+ * rotates by size.
+ *
+ * <pre>
+ *   callers --offer--> [ lock-free queue, bounded by a counter ] --drain--> writer thread
+ *                                                                  | seq, prev, hash
+ *                                                                  | one write() per batch
+ *                                                                  | force() per fsync policy
+ *                                                                  v
+ *                                               audit.jsonl  (audit.jsonl.1 .. .N rotated)
+ * </pre>
+ *
+ * <p>When a write fails (disk full, file made unwritable), the file is cut back to its last whole
+ * record, the batch is counted as lost and the writer reports itself failed; the next batch that
+ * can be written starts with a {@code gap} record saying how many records were lost and why, so the
+ * chain stays verifiable and the loss is on the record. Thread-safe; {@link #append} blocks only
+ * when the queue is full or when the caller asks to wait for its record.
+ */
+public final class AuditWriter implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(AuditWriter.class.getName());
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+  private static final int SPIN_ROUNDS = 20;
+  private static final long SPIN_PARK_NANOS = 50_000;
+
+  private final AuditConfig config;
+  private final Path file;
+  private final ConcurrentLinkedQueue<AuditEntry> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final Thread thread;
+  private final MessageDigest sha = AuditLine.sha256();
+  private final LongAdder written = new LongAdder();
+  private final LongAdder dropped = new LongAdder();
+  private final LongAdder failures = new LongAdder();
+
+  private volatile boolean sleeping;
+  private volatile boolean closing;
+  private volatile String failure;
+  private volatile String head;
+
+  // Writer-thread state.
+  private FileChannel channel;
+  private long fileSize;
+  private long seq;
+  private String prev;
+  private long committedSize;
+  private long committedSeq;
+  private String committedPrev;
+  private long lastForceNanos = System.nanoTime();
+  private boolean unforced;
+  private long lost;
+  private String lostError;
+  private final StringBuilder line = new StringBuilder(512);
+  private ByteBuffer out = ByteBuffer.allocate(64 * 1024);
+  private final List<AuditEntry> inBuffer = new ArrayList<>();
+
+  private AuditWriter(AuditConfig config) {
+    this.config = config;
+    this.file = config.file().toAbsolutePath();
+    this.thread = Thread.ofPlatform().daemon().name("polycall-audit-writer").unstarted(this::run);
+  }
+
+  /**
+   * Opens (or continues) the log: an existing file's chain is continued, a partial last line left
+   * by a crash is cut off and noted in an {@code open} record.
+   *
+   * @throws IOException when the file cannot be opened or holds no readable chain to continue
+   */
+  public static AuditWriter open(AuditConfig config) throws IOException {
+    AuditWriter w = new AuditWriter(config);
+    long recovered = w.openFile();
+    w.writeNow(
+        w.event(
+            "open",
+            "\"recovered_bytes\":" + recovered + ",\"pid\":" + ProcessHandle.current().pid()));
+    w.thread.start();
+    return w;
+  }
+
+  /**
+   * Queues a record. With {@code await}, returns once the writer has written it (and forced it
+   * under {@code fsync: every_record}) or failed to; check {@link AuditEntry#error()}.
+   */
+  public void append(AuditEntry e, boolean await) {
+    if (closing) {
+      e.error = "the audit log is closed";
+      e.state = 2;
+      return;
+    }
+    while (pending.get() >= config.queueCapacity()) {
+      // Back-pressure: audit is never dropped to keep up; the caller waits for the disk.
+      LockSupport.unpark(thread);
+      LockSupport.parkNanos(SPIN_PARK_NANOS);
+    }
+    pending.incrementAndGet();
+    if (await) {
+      e.waiter = Thread.currentThread();
+    }
+    queue.offer(e);
+    if (await || sleeping) {
+      LockSupport.unpark(thread);
+    }
+    if (await) {
+      while (e.state == 0) {
+        LockSupport.park(this);
+      }
+    }
+  }
+
+  /** Why the last write failed, or null while the log is being written. */
+  public String failure() {
+    return failure;
+  }
+
+  public long written() {
+    return written.sum();
+  }
+
+  /** Records that could not be written (each noted by a later gap record when possible). */
+  public long dropped() {
+    return dropped.sum();
+  }
+
+  /** Failed writes (each may have lost several records). */
+  public long failures() {
+    return failures.sum();
+  }
+
+  /** The hash of the last record written: publish it elsewhere to anchor the chain. */
+  public String head() {
+    return head;
+  }
+
+  /** Writes what is queued, forces it and closes the file. Idempotent; blocks until done. */
+  @Override
+  public void close() {
+    if (closing) {
+      joinQuietly();
+      return;
+    }
+    closing = true;
+    LockSupport.unpark(thread);
+    joinQuietly();
+  }
+
+  private void joinQuietly() {
+    boolean interrupted = false;
+    while (thread.isAlive()) {
+      try {
+        thread.join();
+      } catch (InterruptedException ie) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ---- writer thread ---------------------------------------------------------------------------
+
+  private void run() {
+    List<AuditEntry> batch = new ArrayList<>();
+    int idle = 0;
+    while (true) {
+      AuditEntry e;
+      while (batch.size() < 4096 && (e = queue.poll()) != null) {
+        batch.add(e);
+      }
+      if (!batch.isEmpty()) {
+        idle = 0;
+        pending.addAndGet(-batch.size());
+        writeBatch(batch);
+        batch.clear();
+        continue;
+      }
+      maybeForce(false);
+      if (closing) {
+        break;
+      }
+      if (idle < SPIN_ROUNDS) {
+        idle++;
+        LockSupport.parkNanos(SPIN_PARK_NANOS);
+      } else {
+        sleeping = true;
+        if (queue.isEmpty() && !closing) {
+          LockSupport.parkNanos(unforced ? intervalNanos() : TimeUnit.SECONDS.toNanos(1));
+        }
+        sleeping = false;
+      }
+    }
+    try {
+      if (channel != null) {
+        channel.force(false);
+        channel.close();
+      }
+    } catch (IOException ex) {
+      LOG.log(Level.WARNING, "audit log " + file + ": cannot close cleanly: " + ex);
+    }
+  }
+
+  private long intervalNanos() {
+    return Math.max(1_000_000L, config.fsyncInterval().toNanos());
+  }
+
+  private void writeBatch(List<AuditEntry> batch) {
+    try {
+      if (channel == null) {
+        openFile();
+      }
+      if (lost > 0) {
+        append(
+            event(
+                "gap",
+                "\"lost\":" + lost + ",\"error\":" + Json.string(new StringBuilder(), lostError)),
+            null);
+      }
+      for (AuditEntry e : batch) {
+        append(callRecord(e), e);
+      }
+      flush();
+      if (config.fsync() == Fsync.EVERY_RECORD) {
+        channel.force(false);
+        unforced = false;
+        lastForceNanos = System.nanoTime();
+      } else {
+        maybeForce(false);
+      }
+      for (AuditEntry e : pendingForce) {
+        e.state = 1;
+        Thread w = e.waiter;
+        if (w != null) {
+          LockSupport.unpark(w);
+        }
+      }
+      pendingForce.clear();
+      if (failure != null) {
+        LOG.log(Level.WARNING, "audit log " + file + " is being written again after: " + failure);
+        failure = null;
+      }
+      lost = 0;
+      lostError = null;
+    } catch (IOException | RuntimeException ex) {
+      String why = ex.toString();
+      failures.increment();
+      // Set before any waiter is released, so that the next call (fail-closed) sees it.
+      boolean wasHealthy = failure == null;
+      failure = why;
+      // Records already flushed stay in the file (not lost, though perhaps not forced); the rest of
+      // the batch is lost and the partial write, if any, is cut off.
+      long lostNow = 0;
+      for (AuditEntry e : batch) {
+        if (!e.flushed) {
+          lostNow++;
+        }
+        if (e.state == 0) {
+          finish(e, why);
+        }
+      }
+      pendingForce.clear();
+      inBuffer.clear();
+      out.clear();
+      dropped.add(lostNow);
+      lost += lostNow;
+      lostError = why;
+      seq = committedSeq;
+      prev = committedPrev;
+      try {
+        if (channel != null && channel.isOpen() && channel.size() > committedSize) {
+          channel.truncate(committedSize);
+        }
+      } catch (IOException ignored) {
+        // The next open cuts a partial record off anyway.
+      }
+      closeChannelQuietly();
+      if (wasHealthy) {
+        LOG.log(
+            Level.ERROR,
+            "audit log "
+                + file
+                + ": cannot write records ("
+                + why
+                + "); "
+                + (config.failClosed()
+                    ? "calls are refused (fail_closed) until it can be written"
+                    : "calls go on unaudited (fail_closed: false); lost records are counted"));
+      }
+    }
+  }
+
+  private void finish(AuditEntry e, String error) {
+    e.error = error;
+    e.state = 2;
+    Thread w = e.waiter;
+    if (w != null) {
+      LockSupport.unpark(w);
+    }
+  }
+
+  private void closeChannelQuietly() {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // already failing
+      }
+      channel = null;
+    }
+  }
+
+  private void commit() {
+    committedSize = fileSize;
+    committedSeq = seq;
+    committedPrev = prev;
+    head = prev;
+  }
+
+  /** Adds one record (seq, prev and hash filled in here) to the pending write, rotating first. */
+  private void append(String body, AuditEntry e) throws IOException {
+    seq++;
+    line.setLength(0);
+    line.append(AuditLine.SEQ_PREFIX).append(seq).append(',').append(body);
+    line.append(AuditLine.PREV_KEY).append(prev).append('"');
+    byte[] hashed = line.toString().getBytes(StandardCharsets.UTF_8);
+    String hash = Json.hex(sha.digest(hashed));
+    byte[] tail = (AuditLine.HASH_KEY + hash + "\"}\n").getBytes(StandardCharsets.US_ASCII);
+    int len = hashed.length + tail.length;
+    if (config.rotateBytes() > 0
+        && fileSize + out.position() > 0
+        && fileSize + out.position() + len > config.rotateBytes()) {
+      flush();
+      rotate();
+    }
+    if (out.remaining() < len) {
+      flush();
+      if (out.capacity() < len) {
+        out = ByteBuffer.allocate(len);
+      }
+    }
+    out.put(hashed).put(tail);
+    prev = hash;
+    if (e != null) {
+      inBuffer.add(e);
+    }
+  }
+
+  private void flush() throws IOException {
+    out.flip();
+    while (out.hasRemaining()) {
+      fileSize += channel.write(out);
+    }
+    out.clear();
+    unforced = true;
+    commit();
+    for (AuditEntry e : inBuffer) {
+      e.flushed = true;
+      if (config.fsync() == Fsync.EVERY_RECORD) {
+        // Released once the batch is forced (writeBatch).
+        pendingForce.add(e);
+      } else {
+        e.state = 1;
+        Thread w = e.waiter;
+        if (w != null) {
+          LockSupport.unpark(w);
+        }
+      }
+    }
+    written.add(inBuffer.size());
+    inBuffer.clear();
+  }
+
+  private final List<AuditEntry> pendingForce = new ArrayList<>();
+
+  private void maybeForce(boolean always) {
+    if (!unforced || channel == null) {
+      return;
+    }
+    boolean due =
+        always
+            || config.fsync() == Fsync.EVERY_RECORD
+            || (config.fsync() == Fsync.INTERVAL
+                && System.nanoTime() - lastForceNanos >= intervalNanos());
+    if (!due) {
+      return;
+    }
+    try {
+      channel.force(false);
+      unforced = false;
+      lastForceNanos = System.nanoTime();
+    } catch (IOException ex) {
+      failures.increment();
+      failure = ex.toString();
+      LOG.log(Level.ERROR, "audit log " + file + ": cannot force records to disk: " + ex);
+    }
+  }
+
+  private void rotate() throws IOException {
+    channel.force(false);
+    channel.close();
+    channel = null;
+    int keep = config.keep();
+    if (keep == 0) {
+      Files.deleteIfExists(file);
+    } else {
+      Files.deleteIfExists(rotated(keep));
+      for (int i = keep - 1; i >= 1; i--) {
+        if (Files.exists(rotated(i))) {
+          Files.move(rotated(i), rotated(i + 1), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      Files.move(file, rotated(1), StandardCopyOption.REPLACE_EXISTING);
+    }
+    channel = create(file);
+    fileSize = 0;
+    committedSize = 0;
+  }
+
+  private Path rotated(int i) {
+    return file.resolveSibling(file.getFileName() + "." + i);
+  }
+
+  // ---- records ---------------------------------------------------------------------------------
+
+  private String callRecord(AuditEntry e) {
+    StringBuilder sb = new StringBuilder(384);
+    time(sb, e.epochSecond, e.nano).append(",\"event\":\"call\",\"trace\":");
+    Json.string(sb, e.trace).append(",\"subject\":");
+    Json.string(sb, e.subject).append(",\"method\":");
+    Json.string(sb, e.method).append(",\"function\":");
+    Json.string(sb, e.function).append(",\"bridge\":");
+    Json.string(sb, e.bridge).append(",\"decision\":");
+    Json.string(sb, e.decision).append(",\"reason\":");
+    Json.string(sb, e.reason).append(",\"status\":");
+    Json.string(sb, e.status).append(",\"code\":").append(e.code).append(",\"message\":");
+    Json.string(sb, e.message)
+        .append(",\"duration_ns\":")
+        .append(e.durationNanos)
+        .append(",\"payload_bytes\":")
+        .append(e.payloadBytes)
+        .append(",\"args_sha256\":\"")
+        .append(e.argsSha256 == null ? "" : Json.hex(e.argsSha256))
+        .append('"');
+    return sb.toString();
+  }
+
+  private String event(String kind, String fields) {
+    Instant now = Instant.now();
+    StringBuilder sb = new StringBuilder(160);
+    time(sb, now.getEpochSecond(), now.getNano()).append(",\"event\":\"").append(kind).append('"');
+    if (!fields.isEmpty()) {
+      sb.append(',').append(fields);
+    }
+    return sb.toString();
+  }
+
+  private static StringBuilder time(StringBuilder sb, long epochSecond, int nano) {
+    return sb.append("\"time\":\"")
+        .append(TIME.format(Instant.ofEpochSecond(epochSecond, nano)))
+        .append('"');
+  }
+
+  /** Writes one record from the opening thread, before the writer thread starts. */
+  private void writeNow(String body) throws IOException {
+    append(body, null);
+    flush();
+    channel.force(false);
+    unforced = false;
+  }
+
+  // ---- opening and continuing a chain ----------------------------------------------------------
+
+  /** Opens the current file, continuing its chain; returns the bytes of a partial line cut off. */
+  private long openFile() throws IOException {
+    Path dir = file.getParent();
+    if (dir != null) {
+      Files.createDirectories(dir);
+    }
+    long recovered = 0;
+    FileChannel ch;
+    if (Files.exists(file)) {
+      ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    } else {
+      ch = create(file);
+    }
+    try {
+      long size = ch.size();
+      Tail tail = tail(ch, size);
+      if (tail.goodSize < size) {
+        recovered = size - tail.goodSize;
+        ch.truncate(tail.goodSize);
+        LOG.log(
+            Level.WARNING,
+            "audit log " + file + ": cut off a partial last record of " + recovered + " bytes");
+      }
+      if (tail.last == null && tail.goodSize > 0) {
+        throw new IOException(
+            file
+                + " does not end with an audit record; move it away (keep it as evidence) and"
+                + " start a new log");
+      }
+      AuditLine last = tail.last;
+      if (last == null) {
+        last = lastOf(rotated(1));
+      }
+      seq = last == null ? 0 : last.seq();
+      prev = last == null ? AuditLine.GENESIS : last.hash();
+      fileSize = ch.size();
+      ch.position(fileSize);
+    } catch (IOException | RuntimeException ex) {
+      ch.close();
+      throw ex;
+    }
+    channel = ch;
+    commit();
+    return recovered;
+  }
+
+  private static FileChannel create(Path p) throws IOException {
+    try {
+      return FileChannel.open(
+          p,
+          java.util.Set.of(
+              StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (UnsupportedOperationException ex) {
+      return FileChannel.open(
+          p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    } catch (FileAlreadyExistsException ex) {
+      return FileChannel.open(p, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    }
+  }
+
+  private static AuditLine lastOf(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return null;
+    }
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      return tail(ch, ch.size()).last;
+    }
+  }
+
+  private record Tail(AuditLine last, long goodSize) {}
+
+  /** The last whole record of a file and where it ends (a partial line after it is not counted). */
+  private static Tail tail(FileChannel ch, long size) throws IOException {
+    if (size == 0) {
+      return new Tail(null, 0);
+    }
+    int window = (int) Math.min(size, 1 << 20);
+    ByteBuffer buf = ByteBuffer.allocate(window);
+    long start = size - window;
+    while (buf.hasRemaining()) {
+      if (ch.read(buf, start + buf.position()) < 0) {
+        break;
+      }
+    }
+    byte[] b = buf.array();
+    int end = window;
+    while (end > 0 && b[end - 1] != '\n') {
+      end--;
+    }
+    if (end == 0) {
+      return new Tail(null, start == 0 ? 0 : size);
+    }
+    int begin = end - 1;
+    while (begin > 0 && b[begin - 1] != '\n') {
+      begin--;
+    }
+    String lastLine = new String(b, begin, end - 1 - begin, StandardCharsets.UTF_8);
+    return new Tail(AuditLine.parse(lastLine), start + end);
+  }
+}
