@@ -51,6 +51,12 @@ export class PolyCallError extends Error {
     return this.constructor === PolyCallError ? 'PolyCallError' : this.constructor.name;
   }
 
+  /** Close names the node proposed ("... did you mean math.add?" of a NOT_FOUND). */
+  get suggestions() {
+    const m = /did you mean ([^?]+)\?/.exec(this.message);
+    return m ? m[1].split(',').map((s) => s.trim()).filter(Boolean) : [];
+  }
+
   /** The code's name, e.g. "INVALID_ARGUMENT". */
   get codeName() {
     return codeName(this.code);

@@ -35,6 +35,8 @@ export declare class PolyCallError extends Error {
   readonly code: number;
   readonly codeName: string;
   readonly frames: StackFrame[];
+  /** Close names the node proposed ("... did you mean math.add?" of a NOT_FOUND), else []. */
+  readonly suggestions: string[];
   /** The subclass matching `code`. */
   static of(code: number, message: string, options?: PolyCallErrorOptions): PolyCallError;
 }

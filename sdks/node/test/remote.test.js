@@ -118,6 +118,11 @@ describe('a gRPC client', () => {
     }
   });
 
+  test('suggestions are read from the message whatever the transport', () => {
+    assert.deepEqual(new polycall.NotFoundError('no function named math.ad; did you mean math.add, math.abs?').suggestions, ['math.add', 'math.abs']);
+    assert.deepEqual(new polycall.NotFoundError('no such row').suggestions, []);
+  });
+
   test('a gRPC status without a usable trailer still maps to its code', () => {
     const md = new grpc.Metadata();
     md.set('polycall-status-bin', Buffer.from([0xff, 0xff, 0x01]));

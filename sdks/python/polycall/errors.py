@@ -8,6 +8,7 @@ inside a worker are mapped to codes at the boundary (`status_of_exception`).
 from __future__ import annotations
 
 import enum
+import re
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,6 +63,10 @@ class Code(enum.IntEnum):
     UNAUTHENTICATED = 16
 
 
+# How the node words its suggestions, on every transport (the gateway parses the same text).
+_DID_YOU_MEAN = re.compile(r"did you mean ([^?]+)\?")
+
+
 @dataclass(frozen=True)
 class StackFrame:
     """One frame of a cross-language stack."""
@@ -96,6 +101,12 @@ class PolyCallError(Exception):
         self.message = message
         self.frames: tuple[StackFrame, ...] = tuple(frames)
         super().__init__(f"{self.code.name}: {message}" if message else self.code.name)
+
+    @property
+    def suggestions(self) -> list[str]:
+        """Close names the node proposed (``... did you mean math.add?`` of a NOT_FOUND)."""
+        m = _DID_YOU_MEAN.search(self.message)
+        return [n.strip() for n in m.group(1).split(",") if n.strip()] if m else []
 
     def stack(self) -> str:
         """The cross-language stack as text, innermost frame first."""

@@ -158,6 +158,12 @@ def test_a_status_trailer_becomes_the_exception_of_its_code_with_the_remote_fram
             client.call("math.ad", 1, 2)
 
 
+def test_suggestions_are_read_from_the_message_whatever_the_transport() -> None:
+    err = polycall.NotFound("no function named math.ad; did you mean math.add, math.abs?")
+    assert err.suggestions == ["math.add", "math.abs"]
+    assert polycall.NotFound("no such row").suggestions == []
+
+
 def test_a_grpc_status_without_trailer_still_maps_to_its_code() -> None:
     from polycall._grpc import error_of_rpc
 
