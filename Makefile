@@ -9,6 +9,9 @@ BUILD       := $(ROOT)/build
 NATIVE_OUT  := $(BUILD)/native
 WRAPPER     := .mvn/wrapper/maven-wrapper.properties
 MAVEN_VER   := 3.9.11
+TOOLS_BIN   := $(BUILD)/tools
+# grpcurl, for the test that calls per-function gRPC methods with no proto file (polycall-grpc).
+GRPCURL_VER := v1.9.4
 # One fork, short iterations: enough for ratios against a peer measured in the same run.
 # Each SDK has its own Makefile whose `test` target installs what it needs and runs its suite.
 SDKS        := python node go
@@ -37,7 +40,15 @@ $(WRAPPER):
 	@git checkout -- mvnw 2>/dev/null || true
 
 .PHONY: tools
-tools: $(WRAPPER) native-testlib sdk-envs ## Install the build tools (Maven wrapper, gcc, zlib, SDK envs)
+tools: $(WRAPPER) native-testlib sdk-envs grpcurl ## Install the build tools (Maven wrapper, gcc, zlib, SDK envs, grpcurl)
+
+# Built from source by the Go toolchain (the Go module proxy), pinned, into build/tools.
+.PHONY: grpcurl
+grpcurl: $(TOOLS_BIN)/grpcurl
+$(TOOLS_BIN)/grpcurl:
+	@command -v go >/dev/null || { apt-get update -qq && apt-get install -y -qq golang-go; }
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VER)
 
 # The Java system tests start real Python and Node workers, so the SDKs' environments come first.
 .PHONY: sdk-envs

@@ -10,6 +10,7 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.util.MutableHandlerRegistry;
 import io.polycall.core.PolyCall;
+import io.polycall.grpc.internal.FunctionServices;
 import io.polycall.grpc.internal.GenericService;
 import io.polycall.grpc.internal.Rpc;
 import io.polycall.grpc.internal.TlsIdentityFilter;
@@ -23,9 +24,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A node's gRPC server: the generic service {@code polycall.v1.PolyCall} (spec/service.proto), the
- * standard health service {@code grpc.health.v1.Health} and server reflection (v1 and v1alpha),
- * over one {@link PolyCall} node.
+ * A node's gRPC server: the generic service {@code polycall.v1.PolyCall} (spec/service.proto),
+ * every registered function as a method of its own ({@code math.cos} as {@code
+ * polycall.fn.math/Cos}, messages synthesized from the signature; WIRE.md, "gRPC"), the standard
+ * health service {@code grpc.health.v1.Health} and server reflection (v1 and v1alpha), which
+ * describes the per-function services too, so {@code grpcurl} needs no proto file. Functions
+ * registered or removed while the server runs appear and disappear as methods.
  *
  * {@snippet :
  * try (PolyCall node = PolyCall.create();
@@ -55,6 +59,7 @@ public final class GrpcServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   private final MutableHandlerRegistry functionServices;
+  private final FunctionServices perFunction;
   private final String nodeId;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -62,6 +67,10 @@ public final class GrpcServer implements AutoCloseable {
     this.nodeId = b.nodeId;
     this.health = new HealthStatusManager();
     this.functionServices = new MutableHandlerRegistry();
+    this.perFunction =
+        b.perFunctionServices
+            ? new FunctionServices(b.node.registry(), b.node.caller(), functionServices)
+            : null;
     ServerCredentials creds = credentials(b.tls);
     NettyServerBuilder nb =
         NettyServerBuilder.forAddress(b.address, creds)
@@ -89,7 +98,17 @@ public final class GrpcServer implements AutoCloseable {
     if (b.maxConnectionIdle != null) {
       nb.maxConnectionIdle(b.maxConnectionIdle.toNanos(), TimeUnit.NANOSECONDS);
     }
-    this.server = nb.build().start();
+    if (perFunction != null) {
+      perFunction.start();
+    }
+    try {
+      this.server = nb.build().start();
+    } catch (IOException | RuntimeException e) {
+      if (perFunction != null) {
+        perFunction.close();
+      }
+      throw e;
+    }
     health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
     health.setStatus(Rpc.SERVICE, io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
     LOG.log(System.Logger.Level.INFO, "gRPC listening on {0}", target());
@@ -136,6 +155,7 @@ public final class GrpcServer implements AutoCloseable {
     private Duration permitKeepaliveTime;
     private boolean permitKeepaliveWithoutCalls;
     private Duration maxConnectionIdle;
+    private boolean perFunctionServices = true;
 
     private Builder(PolyCall node) {
       this.node = Objects.requireNonNull(node, "node");
@@ -210,6 +230,15 @@ public final class GrpcServer implements AutoCloseable {
     /** Closes connections that had no call for this long (null: never). */
     public Builder withMaxConnectionIdle(Duration idle) {
       this.maxConnectionIdle = idle;
+      return this;
+    }
+
+    /**
+     * Whether every registered function is also served as a method of its own ({@code
+     * polycall.fn.math/Cos}); on by default. Off, only the generic service answers calls.
+     */
+    public Builder withPerFunctionServices(boolean on) {
+      this.perFunctionServices = on;
       return this;
     }
 
@@ -294,6 +323,7 @@ public final class GrpcServer implements AutoCloseable {
    */
   public GrpcServer shutdown() {
     health.enterTerminalState();
+    stopFollowingRegistry();
     server.shutdown();
     return this;
   }
@@ -301,8 +331,15 @@ public final class GrpcServer implements AutoCloseable {
   /** Stops taking new calls and cancels those in flight. Does not block. */
   public GrpcServer shutdownNow() {
     health.enterTerminalState();
+    stopFollowingRegistry();
     server.shutdownNow();
     return this;
+  }
+
+  private void stopFollowingRegistry() {
+    if (perFunction != null) {
+      perFunction.close();
+    }
   }
 
   /** Waits until the server has stopped; true if it did within {@code timeout}. */
