@@ -351,7 +351,12 @@ abstract class AbstractWorkerFaultsTest {
   void aWorkerThatFailsOnImportIsRestartedWithBackoffAndTheNodeKeepsServing() throws Exception {
     Path dir = Files.createTempDirectory("polycall-bad");
     workers.add(brokenOnImport("bad", dir));
-    Thread.sleep(1_000);
+    // Waits for the restart rather than sleeping a fixed time: on a loaded machine the first
+    // process alone can take more than a second to start and fail (this flaked in CI-like runs).
+    long until = System.nanoTime() + 30_000_000_000L;
+    while (workers.spawnCount("bad") < 2 && System.nanoTime() < until) {
+      Thread.sleep(50);
+    }
     assertTrue(workers.spawnCount("bad") >= 2, "the broken worker was not restarted");
     assertEquals(Value.i64(2), pc.call(fn("add_i64"), Value.i64(1), Value.i64(1)));
   }
