@@ -312,12 +312,12 @@ func (call Call) proto() (*polycallpb.Call, error) {
 	if call.Function == "" {
 		return nil, Errorf(InvalidArgument, "a call needs a function name")
 	}
-	if err := checkUTF8(call.Function, "the function name"); err != nil {
+	if err := checkUTF8(call.Function, rootPath("the function name")); err != nil {
 		return nil, err
 	}
 	req := &polycallpb.Call{Function: call.Function, Args: make([]*polycallpb.Value, len(call.Args)), Metadata: call.Metadata}
 	for i, a := range call.Args {
-		v, err := encode(reflect.ValueOf(a), 0, argPath(call.Function, i))
+		v, err := encode(reflect.ValueOf(a), 0, rootPath(argPath(call.Function, i)))
 		if err != nil {
 			return nil, err
 		}
@@ -336,7 +336,7 @@ func resultOf(r *polycallpb.Result) (Value, error) {
 	case *polycallpb.Result_Value:
 		v, err := FromProto(o.Value)
 		if err != nil {
-			return Value{}, at(err, "the node's result")
+			return Value{}, at(err, rootPath("the node's result"))
 		}
 		return v, nil
 	case *polycallpb.Result_Status:

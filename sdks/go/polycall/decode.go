@@ -1,7 +1,6 @@
 package polycall
 
 import (
-	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -32,10 +31,10 @@ func (v Value) Decode(dst any) error {
 	if v.p == nil {
 		return Errorf(InvalidArgument, "Decode of the zero Value, which holds no value")
 	}
-	return decodeInto(v.p, rv.Elem(), "value")
+	return decodeInto(v.p, rv.Elem(), rootPath("value"))
 }
 
-func decodeInto(p *polycallpb.Value, dst reflect.Value, path string) error {
+func decodeInto(p *polycallpb.Value, dst reflect.Value, path *vpath) error {
 	v := Value{p: p}
 	mismatch := func() error {
 		return Errorf(InvalidArgument, "%s is %s, which does not fit a Go %s", path, v.Type(), dst.Type())
@@ -137,7 +136,7 @@ func decodeInto(p *polycallpb.Value, dst reflect.Value, path string) error {
 	return nil
 }
 
-func decodeSequence(v Value, dst reflect.Value, path string, mismatch func() error) error {
+func decodeSequence(v Value, dst reflect.Value, path *vpath, mismatch func() error) error {
 	elem := dst.Type().Elem()
 	switch k := v.p.GetKind().(type) {
 	case *polycallpb.Value_BytesValue:
@@ -159,7 +158,8 @@ func decodeSequence(v Value, dst reflect.Value, path string, mismatch func() err
 			return err
 		}
 		for i, it := range items {
-			if err := decodeInto(it, dst.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			item := vpath{parent: path, kind: pathIndex, index: i}
+			if err := decodeInto(it, dst.Index(i), &item); err != nil {
 				return err
 			}
 		}
@@ -175,7 +175,7 @@ func decodeSequence(v Value, dst reflect.Value, path string, mismatch func() err
 }
 
 // sized makes dst a slice of n elements, or checks that the array dst has n.
-func sized(dst reflect.Value, n int, path string) error {
+func sized(dst reflect.Value, n int, path *vpath) error {
 	if dst.Kind() == reflect.Array {
 		if dst.Len() != n {
 			return Errorf(InvalidArgument, "%s has %d elements, the Go %s holds %d", path, n, dst.Type(), dst.Len())
@@ -187,7 +187,7 @@ func sized(dst reflect.Value, n int, path string) error {
 }
 
 // decodeNd stores the sub-array of a at element offset with shape dims in dst.
-func decodeNd(a NdArray, dims []int, offset int, dst reflect.Value, path string) error {
+func decodeNd(a NdArray, dims []int, offset int, dst reflect.Value, path *vpath) error {
 	size := a.DType.ByteSize()
 	if len(dims) == 0 {
 		p, err := Encode(elemValue(a.DType, a.Data[offset*size:]))
@@ -214,28 +214,29 @@ func decodeNd(a NdArray, dims []int, offset int, dst reflect.Value, path string)
 		return nil
 	}
 	for i := range dims[0] {
-		if err := decodeNd(a, dims[1:], offset+i*stride, dst.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+		item := vpath{parent: path, kind: pathIndex, index: i}
+		if err := decodeNd(a, dims[1:], offset+i*stride, dst.Index(i), &item); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func decodeMap(v Value, dst reflect.Value, path string, mismatch func() error) error {
+func decodeMap(v Value, dst reflect.Value, path *vpath, mismatch func() error) error {
 	t := dst.Type()
 	switch k := v.p.GetKind().(type) {
 	case *polycallpb.Value_MapValue:
 		m := reflect.MakeMapWithSize(t, len(k.MapValue.GetEntries()))
 		for i, e := range k.MapValue.GetEntries() {
 			key := reflect.New(t.Key()).Elem()
-			if err := decodeInto(e.GetKey(), key, fmt.Sprintf("%s.key[%d]", path, i)); err != nil {
+			if err := decodeInto(e.GetKey(), key, &vpath{parent: path, kind: pathIndex, index: i, text: ".key"}); err != nil {
 				return err
 			}
 			if !key.Comparable() {
 				return Errorf(InvalidArgument, "%s.key[%d] is not comparable, so it cannot be a Go map key: decode into polycall.Map", path, i)
 			}
 			val := reflect.New(t.Elem()).Elem()
-			if err := decodeInto(e.GetValue(), val, fmt.Sprintf("%s[%v]", path, key)); err != nil {
+			if err := decodeInto(e.GetValue(), val, &vpath{parent: path, kind: pathKey, key: Value{p: e.GetKey()}}); err != nil {
 				return err
 			}
 			m.SetMapIndex(key, val)
@@ -249,7 +250,7 @@ func decodeMap(v Value, dst reflect.Value, path string, mismatch func() error) e
 		m := reflect.MakeMapWithSize(t, len(k.StructValue.GetFields()))
 		for _, f := range k.StructValue.GetFields() {
 			val := reflect.New(t.Elem()).Elem()
-			if err := decodeInto(f.GetValue(), val, path+"."+f.GetName()); err != nil {
+			if err := decodeInto(f.GetValue(), val, &vpath{parent: path, text: "." + f.GetName()}); err != nil {
 				return err
 			}
 			m.SetMapIndex(reflect.ValueOf(f.GetName()).Convert(t.Key()), val)
@@ -260,7 +261,7 @@ func decodeMap(v Value, dst reflect.Value, path string, mismatch func() error) e
 	return mismatch()
 }
 
-func decodeStruct(v Value, dst reflect.Value, path string, mismatch func() error) error {
+func decodeStruct(v Value, dst reflect.Value, path *vpath, mismatch func() error) error {
 	fields := fieldsOf(dst.Type())
 	set := func(name string, p *polycallpb.Value) error {
 		f, ok := matchField(fields, name)
@@ -271,7 +272,7 @@ func decodeStruct(v Value, dst reflect.Value, path string, mismatch func() error
 		if err != nil {
 			return err
 		}
-		return decodeInto(p, fv, path+"."+name)
+		return decodeInto(p, fv, &vpath{parent: path, text: "." + name})
 	}
 	switch k := v.p.GetKind().(type) {
 	case *polycallpb.Value_StructValue:

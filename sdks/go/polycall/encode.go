@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -51,7 +52,7 @@ type StructNamer interface {
 // complex numbers have no canonical type and are INVALID_ARGUMENT, as is invalid UTF-8 in a
 // string and nesting deeper than MaxDepth.
 func Encode(x any) (*polycallpb.Value, error) {
-	return encode(reflect.ValueOf(x), 0, "value")
+	return encode(reflect.ValueOf(x), 0, rootPath("value"))
 }
 
 // EncodeBytes is the protobuf encoding of Encode(x), fields in number order: the bytes of the
@@ -79,7 +80,7 @@ func wide(v *polycallpb.Value, w polycallpb.Scalar) *polycallpb.Value {
 	return v
 }
 
-func encode(rv reflect.Value, depth int, path string) (*polycallpb.Value, error) {
+func encode(rv reflect.Value, depth int, path *vpath) (*polycallpb.Value, error) {
 	if !rv.IsValid() {
 		return &polycallpb.Value{Kind: &polycallpb.Value_NullValue{}}, nil
 	}
@@ -109,7 +110,7 @@ func encode(rv reflect.Value, depth int, path string) (*polycallpb.Value, error)
 		}}}, nil
 	case handleType:
 		h := rv.Interface().(Handle)
-		if err := checkUTF8(h.Kind, path+".kind"); err != nil {
+		if err := checkUTF8(h.Kind, &vpath{parent: path, text: ".kind"}); err != nil {
 			return nil, err
 		}
 		return &polycallpb.Value{Kind: &polycallpb.Value_HandleValue{HandleValue: &polycallpb.Handle{
@@ -137,11 +138,11 @@ func encode(rv reflect.Value, depth int, path string) (*polycallpb.Value, error)
 		}
 		out := &polycallpb.MapValue{Entries: make([]*polycallpb.MapEntry, len(m))}
 		for i, e := range m {
-			k, err := encode(reflect.ValueOf(e.Key), depth+1, fmt.Sprintf("%s.key[%d]", path, i))
+			k, err := encode(reflect.ValueOf(e.Key), depth+1, &vpath{parent: path, text: ".key[" + strconv.Itoa(i) + "]"})
 			if err != nil {
 				return nil, err
 			}
-			v, err := encode(reflect.ValueOf(e.Value), depth+1, fmt.Sprintf("%s[%v]", path, e.Key))
+			v, err := encode(reflect.ValueOf(e.Value), depth+1, &vpath{parent: path, kind: pathKey, key: e.Key})
 			if err != nil {
 				return nil, err
 			}
@@ -195,9 +196,16 @@ func encode(rv reflect.Value, depth int, path string) (*polycallpb.Value, error)
 		if depth+1 > MaxDepth {
 			return nil, tooDeep(path)
 		}
+		if items, ok, err := encodeScalars(rv, path); ok {
+			if err != nil {
+				return nil, err
+			}
+			return &polycallpb.Value{Kind: &polycallpb.Value_ListValue{ListValue: &polycallpb.ListValue{Items: items}}}, nil
+		}
 		items := make([]*polycallpb.Value, rv.Len())
 		for i := range items {
-			v, err := encode(rv.Index(i), depth+1, fmt.Sprintf("%s[%d]", path, i))
+			item := vpath{parent: path, kind: pathIndex, index: i}
+			v, err := encode(rv.Index(i), depth+1, &item)
 			if err != nil {
 				return nil, err
 			}
@@ -212,11 +220,11 @@ func encode(rv reflect.Value, depth int, path string) (*polycallpb.Value, error)
 		slices.SortFunc(keys, compareKeys)
 		out := &polycallpb.MapValue{Entries: make([]*polycallpb.MapEntry, len(keys))}
 		for i, k := range keys {
-			kv, err := encode(k, depth+1, fmt.Sprintf("%s.key[%v]", path, k))
+			kv, err := encode(k, depth+1, &vpath{parent: path, text: fmt.Sprintf(".key[%v]", k)})
 			if err != nil {
 				return nil, err
 			}
-			vv, err := encode(rv.MapIndex(k), depth+1, fmt.Sprintf("%s[%v]", path, k))
+			vv, err := encode(rv.MapIndex(k), depth+1, &vpath{parent: path, kind: pathKey, key: k.Interface()})
 			if err != nil {
 				return nil, err
 			}
@@ -243,16 +251,97 @@ func encode(rv reflect.Value, depth int, path string) (*polycallpb.Value, error)
 	return nil, Errorf(InvalidArgument, "%s is a Go %s, which has no PolyCall type", path, rv.Type())
 }
 
+// encodeScalars encodes a slice or array of bools, numbers or strings in a few allocations for
+// the whole list instead of a few per element; ok is false for other element types.
+func encodeScalars(rv reflect.Value, path *vpath) (items []*polycallpb.Value, ok bool, err error) {
+	kind := rv.Type().Elem().Kind()
+	switch kind {
+	case reflect.Bool, reflect.String, reflect.Float32, reflect.Float64, reflect.Int8, reflect.Int16,
+		reflect.Int32, reflect.Int, reflect.Int64, reflect.Uint16, reflect.Uint32, reflect.Uint, reflect.Uint64:
+	default:
+		return nil, false, nil
+	}
+	width := scalarWidth(kind)
+	n := rv.Len()
+	vals := make([]polycallpb.Value, n)
+	items = make([]*polycallpb.Value, n)
+	for i := range vals {
+		items[i] = &vals[i]
+	}
+	switch kind {
+	case reflect.Bool:
+		ws := make([]polycallpb.Value_BoolValue, n)
+		for i := range ws {
+			ws[i].BoolValue = rv.Index(i).Bool()
+			vals[i].Kind = &ws[i]
+		}
+		return items, true, nil
+	case reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int, reflect.Int64:
+		ws := make([]polycallpb.Value_IntValue, n)
+		for i := range ws {
+			ws[i].IntValue = rv.Index(i).Int()
+			vals[i].Kind, vals[i].Width = &ws[i], width
+		}
+		return items, true, nil
+	case reflect.Uint16, reflect.Uint32, reflect.Uint, reflect.Uint64: // []uint8 is bytes
+		ws := make([]polycallpb.Value_UintValue, n)
+		for i := range ws {
+			ws[i].UintValue = rv.Index(i).Uint()
+			vals[i].Kind, vals[i].Width = &ws[i], width
+		}
+		return items, true, nil
+	case reflect.Float32, reflect.Float64:
+		ws := make([]polycallpb.Value_FloatValue, n)
+		for i := range ws {
+			ws[i].FloatValue = rv.Index(i).Float()
+			vals[i].Kind, vals[i].Width = &ws[i], width
+		}
+		return items, true, nil
+	case reflect.String:
+		ws := make([]polycallpb.Value_StringValue, n)
+		for i := range ws {
+			ws[i].StringValue = rv.Index(i).String()
+			if !utf8.ValidString(ws[i].StringValue) {
+				return nil, true, checkUTF8(ws[i].StringValue, &vpath{parent: path, kind: pathIndex, index: i})
+			}
+			vals[i].Kind = &ws[i]
+		}
+		return items, true, nil
+	}
+	return nil, false, nil
+}
+
+// scalarWidth is the width a Go number kind travels with (0 for the defaults i64, u64, f64).
+func scalarWidth(k reflect.Kind) polycallpb.Scalar {
+	switch k {
+	case reflect.Int8:
+		return polycallpb.Scalar_I8
+	case reflect.Int16:
+		return polycallpb.Scalar_I16
+	case reflect.Int32:
+		return polycallpb.Scalar_I32
+	case reflect.Uint8:
+		return polycallpb.Scalar_U8
+	case reflect.Uint16:
+		return polycallpb.Scalar_U16
+	case reflect.Uint32:
+		return polycallpb.Scalar_U32
+	case reflect.Float32:
+		return polycallpb.Scalar_F32
+	}
+	return polycallpb.Scalar_SCALAR_UNSPECIFIED
+}
+
 type namedValue struct {
 	name  string
 	value reflect.Value
 }
 
-func encodeStruct(name string, fields []namedValue, depth int, path string) (*polycallpb.Value, error) {
+func encodeStruct(name string, fields []namedValue, depth int, path *vpath) (*polycallpb.Value, error) {
 	if depth+1 > MaxDepth {
 		return nil, tooDeep(path)
 	}
-	if err := checkUTF8(name, path+" (struct name)"); err != nil {
+	if err := checkUTF8(name, &vpath{parent: path, text: " (struct name)"}); err != nil {
 		return nil, err
 	}
 	out := &polycallpb.StructValue{Name: name, Fields: make([]*polycallpb.StructField, len(fields))}
@@ -262,10 +351,10 @@ func encodeStruct(name string, fields []namedValue, depth int, path string) (*po
 			return nil, Errorf(InvalidArgument, "%s has two fields named %q", path, f.name)
 		}
 		seen[f.name] = true
-		if err := checkUTF8(f.name, path+" (field name)"); err != nil {
+		if err := checkUTF8(f.name, &vpath{parent: path, text: " (field name)"}); err != nil {
 			return nil, err
 		}
-		v, err := encode(f.value, depth+1, path+"."+f.name)
+		v, err := encode(f.value, depth+1, &vpath{parent: path, text: "." + f.name})
 		if err != nil {
 			return nil, err
 		}
@@ -274,21 +363,21 @@ func encodeStruct(name string, fields []namedValue, depth int, path string) (*po
 	return &polycallpb.Value{Kind: &polycallpb.Value_StructValue{StructValue: out}}, nil
 }
 
-func checkUTF8(s, path string) error {
+func checkUTF8(s string, path *vpath) error {
 	if !utf8.ValidString(s) {
 		return Errorf(InvalidArgument, "%s is not valid UTF-8 (send binary data as []byte)", path)
 	}
 	return nil
 }
 
-func tooDeep(path string) error {
+func tooDeep(path *vpath) error {
 	return Errorf(InvalidArgument, "%s nests lists, maps and structs deeper than %d levels", path, MaxDepth)
 }
 
 // at prefixes the message of a value error with where the value is.
-func at(err error, path string) error {
+func at(err error, path fmt.Stringer) error {
 	if e, ok := err.(*Error); ok {
-		return &Error{Code: e.Code, Message: path + ": " + e.Message}
+		return &Error{Code: e.Code, Message: path.String() + ": " + e.Message}
 	}
 	return err
 }

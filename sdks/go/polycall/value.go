@@ -26,7 +26,7 @@ type Value struct {
 // struct fields, nesting within MaxDepth) and wraps it. A value that breaks one is
 // INVALID_ARGUMENT, with the path of the bad element.
 func FromProto(v *polycallpb.Value) (Value, error) {
-	if err := check(v, 0, "value"); err != nil {
+	if err := check(v, 0, rootPath("value")); err != nil {
 		return Value{}, err
 	}
 	return Value{p: v}, nil
@@ -441,7 +441,7 @@ func (v Value) format(b *strings.Builder) {
 
 // check enforces WIRE.md's rules on a decoded value. depth counts the list, map and struct
 // values above v.
-func check(v *polycallpb.Value, depth int, path string) error {
+func check(v *polycallpb.Value, depth int, path *vpath) error {
 	if v == nil || v.GetKind() == nil {
 		return Errorf(InvalidArgument, "%s has no kind set (empty, or a kind this version does not know)", path)
 	}
@@ -506,7 +506,8 @@ func check(v *polycallpb.Value, depth int, path string) error {
 			return tooDeep(path)
 		}
 		for i, it := range k.ListValue.GetItems() {
-			if err := check(it, depth+1, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			item := vpath{parent: path, kind: pathIndex, index: i}
+			if err := check(it, depth+1, &item); err != nil {
 				return err
 			}
 		}
@@ -519,12 +520,13 @@ func check(v *polycallpb.Value, depth int, path string) error {
 			if e.GetKey() == nil || e.GetValue() == nil {
 				return Errorf(InvalidArgument, "%s entry %d has no key or no value", path, i)
 			}
-			kp := fmt.Sprintf("%s.key[%d]", path, i)
-			if err := check(e.GetKey(), depth+1, kp); err != nil {
+			kp := vpath{parent: path, kind: pathIndex, index: i, text: ".key"}
+			if err := check(e.GetKey(), depth+1, &kp); err != nil {
 				return err
 			}
 			key := Value{p: e.GetKey()}
-			if err := check(e.GetValue(), depth+1, fmt.Sprintf("%s[%s]", path, key)); err != nil {
+			vp := vpath{parent: path, kind: pathKey, key: key}
+			if err := check(e.GetValue(), depth+1, &vp); err != nil {
 				return err
 			}
 			// Keys compare as decoded values: same kind, width and value, which is what their
@@ -545,7 +547,7 @@ func check(v *polycallpb.Value, depth int, path string) error {
 				return Errorf(InvalidArgument, "%s has two fields named %q", path, f.GetName())
 			}
 			seen[f.GetName()] = true
-			if err := check(f.GetValue(), depth+1, path+"."+f.GetName()); err != nil {
+			if err := check(f.GetValue(), depth+1, &vpath{parent: path, text: "." + f.GetName()}); err != nil {
 				return err
 			}
 		}

@@ -395,3 +395,29 @@ func TestStatusesConvertBothWays(t *testing.T) {
 		t.Fatal("OK is not an error")
 	}
 }
+
+func TestSlicesOfScalarsKeepTheWidthsOfTheirElements(t *testing.T) {
+	cases := map[string]any{
+		"[true, false]":                   []bool{true, false},
+		"[1i8, -2i8]":                     []int8{1, -2},
+		"[1i16]":                          []int16{1},
+		"[1i32]":                          [1]int32{1},
+		"[1, -9223372036854775808]":       []int64{1, math.MinInt64},
+		"[7]":                             []int{7},
+		"[1u16]":                          []uint16{1},
+		"[1u32]":                          []uint32{1},
+		"[1u64, 18446744073709551615u64]": []uint64{1, math.MaxUint64},
+		"[0.5f32]":                        []float32{0.5},
+		"[0.5, NaN]":                      []float64{0.5, math.NaN()},
+		`["a", "é"]`:                      []string{"a", "é"},
+	}
+	for want, x := range cases {
+		if got := roundTrip(t, x).String(); got != want {
+			t.Errorf("%#v travels as %s, want %s", x, got, want)
+		}
+	}
+	_, err := polycall.Encode([]string{"ok", "\xff"})
+	if polycall.CodeOf(err) != polycall.InvalidArgument || !strings.Contains(err.Error(), "value[1] is not valid UTF-8") {
+		t.Fatal(err)
+	}
+}

@@ -80,8 +80,12 @@ func run(addr, token string) error {
 	}
 
 	// The errors are *polycall.Error with a code, a message and the cross-language stack.
-	_, err = client.Call(ctx, "math.nope", 1)
+	_, err = client.Call(ctx, "math.divide", 1, 0)
 	var pe *polycall.Error
+	if errors.As(err, &pe) {
+		fmt.Printf("math.divide(1, 0) failed: %s\n", pe.StackTrace())
+	}
+	_, err = client.Call(ctx, "math.nope", 1)
 	if errors.As(err, &pe) {
 		fmt.Printf("math.nope: %s: %s\n", pe.Code, pe.Message)
 	}
