@@ -17,6 +17,7 @@ package polycall
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"reflect"
@@ -49,11 +50,17 @@ type Client struct {
 	closeErr  error
 }
 
-// Dial connects to the node at target ("127.0.0.1:50051", "node.example:443", any gRPC target)
-// and waits until the connection is up or ctx ends. A node that cannot be reached is
-// UNAVAILABLE. Without WithTLS the connection is plaintext.
+// Dial connects to the node at target and waits until the connection is up or ctx ends. A node
+// that cannot be reached is UNAVAILABLE. The target is "host:port" or any gRPC target
+// ("dns:///node.example:50051"), plaintext unless WithTLS or WithTLSFiles says otherwise; or,
+// as the Python and Node SDKs take it, "grpc://host:port" (plaintext) or "grpcs://host[:port]"
+// (TLS, port 443 by default, the system's CAs unless WithTLS or WithTLSFiles).
 func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	target, err = parseTarget(target, o)
 	if err != nil {
 		return nil, err
 	}
@@ -346,6 +353,28 @@ func resultOf(r *polycallpb.Result) (Value, error) {
 		return Value{}, Errorf(Internal, "the node answered with status OK and no value")
 	}
 	return Value{}, Errorf(Internal, "the node answered with neither a value nor a status")
+}
+
+// parseTarget turns grpc:// and grpcs:// URLs into gRPC targets; grpcs:// turns TLS on.
+func parseTarget(target string, o *options) (string, error) {
+	scheme, rest, ok := strings.Cut(target, "://")
+	if !ok || (scheme != "grpc" && scheme != "grpcs") {
+		return target, nil
+	}
+	rest = strings.TrimSuffix(rest, "/")
+	if rest == "" || strings.ContainsAny(rest, "/?#") {
+		return "", Errorf(InvalidArgument, "%q: a %s:// target is %s://host:port, with no path", target, scheme, scheme)
+	}
+	if _, _, err := net.SplitHostPort(rest); err != nil {
+		if scheme == "grpc" {
+			return "", Errorf(InvalidArgument, "%q: grpc:// needs a port (grpc://host:50051)", target)
+		}
+		rest = net.JoinHostPort(strings.Trim(rest, "[]"), "443")
+	}
+	if scheme == "grpcs" && o.tls == nil {
+		o.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return rest, nil
 }
 
 // isLoopback says whether a gRPC target names this machine (loopback addresses, localhost,

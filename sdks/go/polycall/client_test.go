@@ -391,3 +391,30 @@ func TestTLSFilesThatDoNotExistAreInvalidArgument(t *testing.T) {
 	_, err := polycall.Dial(context.Background(), "127.0.0.1:1", polycall.WithTLSFiles("/nonexistent/ca.pem", "", ""))
 	wantCode(t, err, polycall.InvalidArgument)
 }
+
+func TestGrpcURLsNameThePlaintextTarget(t *testing.T) {
+	f := startFake(t, nil)
+	c := dial(t, "grpc://"+f.addr)
+	if v, err := c.Call(context.Background(), "math.add", 1, 1); err != nil || v.String() != "2" {
+		t.Fatalf("%v %v", v, err)
+	}
+	for _, bad := range []string{"grpc://127.0.0.1", "grpc://127.0.0.1:1/path", "grpc://"} {
+		if _, err := polycall.Dial(context.Background(), bad); polycall.CodeOf(err) != polycall.InvalidArgument {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+func TestGrpcsURLsUseTLS(t *testing.T) {
+	p := newPKI(t)
+	f := startFake(t, &tls.Config{Certificates: []tls.Certificate{p.server}})
+	c := dial(t, "grpcs://"+f.addr, polycall.WithTLS(&tls.Config{RootCAs: p.pool}))
+	if v, err := c.Call(context.Background(), "math.add", 1, 1); err != nil || v.String() != "2" {
+		t.Fatalf("%v %v", v, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Without the test CA the node's certificate is not trusted: TLS is on.
+	_, err := polycall.Dial(ctx, "grpcs://"+f.addr)
+	wantCode(t, err, polycall.Unavailable)
+}
