@@ -105,6 +105,12 @@ bench: build ## Run the JMH benchmarks; JSON lands in build/bench/
 	"$(JAVA_HOME_25)/bin/java" -cp polycall-benchmarks/target/polycall-benchmarks.jar \
 	  io.polycall.bench.Report $(BUILD)/bench/jmh.json | tee $(BUILD)/bench/summary.txt
 
+.PHONY: bench-http
+bench-http: build ## HTTP gateway: no-op POST /v1/call at 1 and 64 in flight, p50/p99, calls/s (~30 s)
+	@mkdir -p $(BUILD)/bench
+	"$(JAVA_HOME_25)/bin/java" -Dout=$(BUILD)/bench/http.txt \
+	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.HttpGatewayHarness
+
 .PHONY: bench-xlang
 bench-xlang: build ## Cross-language harness: Java -> Python through PolyCall and its peers
 	@mkdir -p $(BUILD)/bench
