@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -128,6 +129,25 @@ func (e *Error) Is(target error) bool {
 // understand it.
 func (e *Error) GRPCStatus() *status.Status {
 	return status.New(codes.Code(e.Code), e.Message)
+}
+
+// didYouMean is how a node words its suggestions, on every transport.
+var didYouMean = regexp.MustCompile(`did you mean ([^?]+)\?`)
+
+// Suggestions are the close names the node proposed in the message of a NOT_FOUND ("no function
+// named math.ad; did you mean math.add?" gives [math.add]); nil when there are none.
+func (e *Error) Suggestions() []string {
+	m := didYouMean.FindStringSubmatch(e.Message)
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, n := range strings.Split(m[1], ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // StackTrace is the message followed by one line per frame, innermost first.

@@ -421,3 +421,13 @@ func TestSlicesOfScalarsKeepTheWidthsOfTheirElements(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSuggestionsAreReadFromTheMessage(t *testing.T) {
+	e := polycall.Errorf(polycall.NotFound, "no function named math.ad; did you mean math.add, math.abs?")
+	if got := e.Suggestions(); !reflect.DeepEqual(got, []string{"math.add", "math.abs"}) {
+		t.Fatalf("got %q", got)
+	}
+	if got := polycall.Errorf(polycall.NotFound, "no such row").Suggestions(); got != nil {
+		t.Fatalf("got %q", got)
+	}
+}
