@@ -29,6 +29,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/polycall/polycall/sdks/go/polycallpb"
@@ -287,6 +288,22 @@ func (c *Client) Describe(ctx context.Context, name string) (Function, error) {
 		return Function{}, fromRPC(err, trailer)
 	}
 	return functionOf(res), nil
+}
+
+// CheckHealth asks the node's standard gRPC health service whether it serves (service "" is
+// the node as a whole): nil when it does, UNAVAILABLE naming its status when it does not, and
+// the call's error when it cannot be asked.
+func (c *Client) CheckHealth(ctx context.Context, service string) error {
+	ctx, cancel := c.prepare(ctx)
+	defer cancel()
+	res, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service}, c.callOpts...)
+	if err != nil {
+		return fromRPC(err, nil)
+	}
+	if res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		return Errorf(Unavailable, "the node's health is %s", res.GetStatus())
+	}
+	return nil
 }
 
 // prepare gives ctx the client's default timeout (when it has no deadline) and metadata.

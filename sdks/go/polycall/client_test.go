@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -417,4 +418,15 @@ func TestGrpcsURLsUseTLS(t *testing.T) {
 	// Without the test CA the node's certificate is not trusted: TLS is on.
 	_, err := polycall.Dial(ctx, "grpcs://"+f.addr)
 	wantCode(t, err, polycall.Unavailable)
+}
+
+func TestCheckHealthReportsWhetherTheNodeServes(t *testing.T) {
+	f := startFake(t, nil)
+	c := dial(t, f.addr)
+	if err := c.CheckHealth(context.Background(), ""); err != nil {
+		t.Fatal(err)
+	}
+	f.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	wantCode(t, c.CheckHealth(context.Background(), ""), polycall.Unavailable)
+	wantCode(t, c.CheckHealth(context.Background(), "no.such.service"), polycall.NotFound)
 }

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -27,7 +29,8 @@ import (
 
 type fakeNode struct {
 	polycallpb.UnimplementedPolyCallServer
-	addr string
+	addr   string
+	health *health.Server
 
 	mu        sync.Mutex
 	lastMD    metadata.MD
@@ -48,6 +51,8 @@ func startFake(t *testing.T, tlsCfg *tls.Config) *fakeNode {
 	srv := grpc.NewServer(opts...)
 	f := &fakeNode{addr: lis.Addr().String(), cancelled: make(chan string, 16)}
 	polycallpb.RegisterPolyCallServer(srv, f)
+	f.health = health.NewServer()
+	healthpb.RegisterHealthServer(srv, f.health)
 	go srv.Serve(lis)
 	t.Cleanup(srv.Stop)
 	return f
