@@ -9,6 +9,7 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.ClientCalls;
 import io.polycall.Caller;
 import io.polycall.Status;
@@ -29,6 +30,9 @@ import io.polycall.wire.proto.FunctionEntry;
 import io.polycall.wire.proto.ListFunctionsRequest;
 import io.polycall.wire.proto.ListFunctionsResponse;
 import io.polycall.wire.proto.Result;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -85,6 +89,32 @@ public final class GrpcClient implements Caller, AutoCloseable {
   public static GrpcClient connect(String target, ChannelCredentials credentials) {
     ManagedChannel ch = Grpc.newChannelBuilder(target, credentials).build();
     return new GrpcClient(ch, ch, target);
+  }
+
+  /**
+   * Channel credentials for TLS: trust the CA certificates in {@code caCert} (PEM; null: the JDK's
+   * default trust store) and, for mutual TLS, present {@code clientCert} with {@code clientKey}
+   * (PEM, PKCS#8; both null for none).
+   *
+   * @throws UncheckedIOException if a file cannot be read or parsed
+   */
+  public static ChannelCredentials tlsCredentials(Path caCert, Path clientCert, Path clientKey) {
+    try {
+      var b = TlsChannelCredentials.newBuilder();
+      if (caCert != null) {
+        b.trustManager(caCert.toFile());
+      }
+      if (clientCert != null || clientKey != null) {
+        if (clientCert == null || clientKey == null) {
+          throw new IllegalArgumentException(
+              "a client certificate needs both the certificate and its key");
+        }
+        b.keyManager(clientCert.toFile(), clientKey.toFile());
+      }
+      return b.build();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read TLS files: " + e.getMessage(), e);
+    }
   }
 
   /** A client over a channel the caller owns (and closes). */

@@ -62,6 +62,7 @@ public final class GrpcServer implements AutoCloseable {
   private final FunctionServices perFunction;
   private final String nodeId;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicBoolean stopping = new AtomicBoolean();
 
   private GrpcServer(Builder b) throws IOException {
     this.nodeId = b.nodeId;
@@ -69,7 +70,7 @@ public final class GrpcServer implements AutoCloseable {
     this.functionServices = new MutableHandlerRegistry();
     this.perFunction =
         b.perFunctionServices
-            ? new FunctionServices(b.node.registry(), b.node.caller(), functionServices)
+            ? new FunctionServices(b.node.registry(), b.node.caller(), functionServices, health)
             : null;
     ServerCredentials creds = credentials(b.tls);
     NettyServerBuilder nb =
@@ -322,21 +323,23 @@ public final class GrpcServer implements AutoCloseable {
    * balancers stop sending here. Does not block.
    */
   public GrpcServer shutdown() {
-    health.enterTerminalState();
-    stopFollowingRegistry();
+    stopServing();
     server.shutdown();
     return this;
   }
 
   /** Stops taking new calls and cancels those in flight. Does not block. */
   public GrpcServer shutdownNow() {
-    health.enterTerminalState();
-    stopFollowingRegistry();
+    stopServing();
     server.shutdownNow();
     return this;
   }
 
-  private void stopFollowingRegistry() {
+  private void stopServing() {
+    if (!stopping.compareAndSet(false, true)) {
+      return;
+    }
+    health.enterTerminalState();
     if (perFunction != null) {
       perFunction.close();
     }

@@ -12,10 +12,12 @@ import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.ProtoFileDescriptorSupplier;
 import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
 import io.grpc.protobuf.ProtoUtils;
+import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.util.MutableHandlerRegistry;
 import io.polycall.CallOptions;
 import io.polycall.Caller;
@@ -59,10 +61,20 @@ public final class FunctionServices implements RegistryListener, AutoCloseable {
 
   private boolean closed;
 
-  public FunctionServices(Registry registry, Caller caller, MutableHandlerRegistry handlers) {
+  private final HealthStatusManager health;
+
+  /**
+   * @param health told SERVING for each service as it appears, cleared when it goes; may be null
+   */
+  public FunctionServices(
+      Registry registry,
+      Caller caller,
+      MutableHandlerRegistry handlers,
+      HealthStatusManager health) {
     this.registry = registry;
     this.caller = caller;
     this.handlers = handlers;
+    this.health = health;
   }
 
   /** Serves what is registered now and follows the registry from here on. */
@@ -112,11 +124,17 @@ public final class FunctionServices implements RegistryListener, AutoCloseable {
     if (def == null) {
       if (old != null) {
         handlers.removeService(old);
+        if (health != null) {
+          health.clearStatus(serviceName(namespace));
+        }
       }
       return;
     }
     served.put(namespace, def);
     handlers.addService(def); // replaces the service of the same name
+    if (health != null) {
+      health.setStatus(serviceName(namespace), ServingStatus.SERVING);
+    }
   }
 
   /** The service of one namespace, or null when it has no servable function. */
