@@ -1,6 +1,7 @@
 package polycall
 
 import (
+	"encoding"
 	"math"
 	"reflect"
 	"strings"
@@ -19,6 +20,7 @@ import (
 //   - a map into a Go map; a struct into a Go struct (fields matched by `polycall` or `json`
 //     tag, else by name, ignoring case as encoding/json does; fields the Go struct lacks are
 //     skipped) or into a map[string]T
+//   - a string into a type with an UnmarshalText method (time.Time, net.IP)
 //   - null into a nil pointer, slice, map or interface, or the zero value
 //   - anything into an `any` (its Interface form), a Value, or a *polycallpb.Value
 //
@@ -78,6 +80,12 @@ func decodeInto(p *polycallpb.Value, dst reflect.Value, path *vpath) error {
 	}
 	if v.IsNull() {
 		dst.SetZero()
+		return nil
+	}
+	if s, ok := p.GetKind().(*polycallpb.Value_StringValue); ok && dst.CanAddr() && dst.Addr().Type().Implements(textUnmarshalerType) {
+		if err := dst.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s.StringValue)); err != nil {
+			return Errorf(InvalidArgument, "%s: %q is not a %s: %v", path, s.StringValue, dst.Type(), err)
+		}
 		return nil
 	}
 

@@ -3,6 +3,7 @@ package polycall
 import (
 	"bytes"
 	"cmp"
+	"encoding"
 	"fmt"
 	"math"
 	"reflect"
@@ -45,6 +46,7 @@ type StructNamer interface {
 //	Struct                              struct
 //	NdArray, Handle, FnRef              ndarray, handle, fn
 //	Value, *polycallpb.Value            sent as they are
+//	encoding.TextMarshaler              string: its text (time.Time, net.IP), as encoding/json
 //	pointers and interfaces             what they point to
 //
 // A []float64 is a list<f64>; functions that take ndarray<f64> accept it, but an NdArray (see
@@ -73,6 +75,9 @@ var (
 	fnRefType   = reflect.TypeFor[FnRef]()
 	structType  = reflect.TypeFor[Struct]()
 	mapType     = reflect.TypeFor[Map]()
+
+	textMarshalerType   = reflect.TypeFor[encoding.TextMarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 func wide(v *polycallpb.Value, w polycallpb.Scalar) *polycallpb.Value {
@@ -157,6 +162,18 @@ func encode(rv reflect.Value, depth int, path *vpath) (*polycallpb.Value, error)
 			return &polycallpb.Value{Kind: &polycallpb.Value_NullValue{}}, nil
 		}
 		return encode(rv.Elem(), depth, path)
+	case reflect.Struct, reflect.Slice, reflect.Array, reflect.Map, reflect.String, reflect.Int, reflect.Int64:
+		// Types with a text form (time.Time, net.IP, big.Int) travel as it, as encoding/json does.
+		if rv.Type().Implements(textMarshalerType) {
+			text, err := rv.Interface().(encoding.TextMarshaler).MarshalText()
+			if err != nil {
+				return nil, Errorf(InvalidArgument, "%s: %s has no text form: %v", path, rv.Type(), err)
+			}
+			return encode(reflect.ValueOf(string(text)), depth, path)
+		}
+	}
+
+	switch rv.Kind() {
 	case reflect.Bool:
 		return &polycallpb.Value{Kind: &polycallpb.Value_BoolValue{BoolValue: rv.Bool()}}, nil
 	case reflect.Int, reflect.Int64:

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -429,5 +431,25 @@ func TestSuggestionsAreReadFromTheMessage(t *testing.T) {
 	}
 	if got := polycall.Errorf(polycall.NotFound, "no such row").Suggestions(); got != nil {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestTypesWithATextFormTravelAsStrings(t *testing.T) {
+	when := time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)
+	type event struct {
+		At time.Time `polycall:"at"`
+		IP net.IP    `polycall:"ip"`
+	}
+	v := roundTrip(t, event{At: when, IP: net.IPv4(10, 0, 0, 1)})
+	if got := v.String(); got != `event{at: "2026-11-22T01:02:03Z", ip: "10.0.0.1"}` {
+		t.Fatalf("got %s", got)
+	}
+	var back event
+	if err := v.Decode(&back); err != nil || !back.At.Equal(when) || !back.IP.Equal(net.IPv4(10, 0, 0, 1)) {
+		t.Fatalf("got %+v %v", back, err)
+	}
+	var bad time.Time
+	if err := roundTrip(t, "yesterday").Decode(&bad); polycall.CodeOf(err) != polycall.InvalidArgument {
+		t.Fatal(err)
 	}
 }
