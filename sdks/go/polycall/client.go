@@ -21,6 +21,7 @@ import (
 	"errors"
 	"net"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,11 +105,15 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 }
 
 // NewClient makes a Client on a connection the caller made (and closes) with grpc.NewClient.
-// Options that shape the connection (WithTLS, WithTLSFiles, WithDialOptions) do not apply.
+// Options that shape the connection (WithTLS, WithTLSFiles, WithDialOptions) belong to that
+// connection and are INVALID_ARGUMENT here.
 func NewClient(conn grpc.ClientConnInterface, opts ...Option) (*Client, error) {
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, err
+	}
+	if o.tls != nil || len(o.dialOpts) > 0 {
+		return nil, Errorf(InvalidArgument, "TLS and dial options shape the connection: give them to grpc.NewClient, or use polycall.Dial")
 	}
 	return newClient(conn, o), nil
 }
@@ -123,6 +128,11 @@ func newClient(conn grpc.ClientConnInterface, o *options) *Client {
 			grpc.MaxCallSendMsgSize(o.maxMsgBytes),
 		},
 	}
+}
+
+// withTrailer is the client's call options and one that captures the trailer.
+func (c *Client) withTrailer(md *metadata.MD) []grpc.CallOption {
+	return append(slices.Clip(c.callOpts), grpc.Trailer(md))
 }
 
 // Conn is the gRPC connection, for the generated stubs in polycallpb or the per-function
@@ -179,7 +189,7 @@ func (c *Client) Invoke(ctx context.Context, call Call) (Value, error) {
 	ctx, cancel := c.prepare(ctx)
 	defer cancel()
 	var trailer metadata.MD
-	res, err := c.rpc.Call(ctx, req, append(c.callOpts, grpc.Trailer(&trailer))...)
+	res, err := c.rpc.Call(ctx, req, c.withTrailer(&trailer)...)
 	if err != nil {
 		return Value{}, fromRPC(err, trailer)
 	}
@@ -207,7 +217,7 @@ func (c *Client) Batch(ctx context.Context, calls ...Call) ([]Result, error) {
 	ctx, cancel := c.prepare(ctx)
 	defer cancel()
 	var trailer metadata.MD
-	res, err := c.rpc.Batch(ctx, req, append(c.callOpts, grpc.Trailer(&trailer))...)
+	res, err := c.rpc.Batch(ctx, req, c.withTrailer(&trailer)...)
 	if err != nil {
 		return nil, fromRPC(err, trailer)
 	}
@@ -263,7 +273,7 @@ func (c *Client) ListFunctions(ctx context.Context, pattern string, opts ...List
 	ctx, cancel := c.prepare(ctx)
 	defer cancel()
 	var trailer metadata.MD
-	res, err := c.rpc.ListFunctions(ctx, req, append(c.callOpts, grpc.Trailer(&trailer))...)
+	res, err := c.rpc.ListFunctions(ctx, req, c.withTrailer(&trailer)...)
 	if err != nil {
 		return nil, fromRPC(err, trailer)
 	}
@@ -283,7 +293,7 @@ func (c *Client) Describe(ctx context.Context, name string) (Function, error) {
 	ctx, cancel := c.prepare(ctx)
 	defer cancel()
 	var trailer metadata.MD
-	res, err := c.rpc.DescribeFunction(ctx, &polycallpb.DescribeFunctionRequest{Name: name}, append(c.callOpts, grpc.Trailer(&trailer))...)
+	res, err := c.rpc.DescribeFunction(ctx, &polycallpb.DescribeFunctionRequest{Name: name}, c.withTrailer(&trailer)...)
 	if err != nil {
 		return Function{}, fromRPC(err, trailer)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -429,4 +431,26 @@ func TestCheckHealthReportsWhetherTheNodeServes(t *testing.T) {
 	f.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	wantCode(t, c.CheckHealth(context.Background(), ""), polycall.Unavailable)
 	wantCode(t, c.CheckHealth(context.Background(), "no.such.service"), polycall.NotFound)
+}
+
+func TestNewClientWrapsAConnectionMadeElsewhere(t *testing.T) {
+	f := startFake(t, nil)
+	conn, err := grpc.NewClient(f.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c, err := polycall.NewClient(conn, polycall.WithTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.Call(context.Background(), "math.add", 2, 3); err != nil || v.String() != "5" {
+		t.Fatalf("%v %v", v, err)
+	}
+	c.Close() // leaves the connection to its owner
+	if v, err := c.Call(context.Background(), "math.add", 2, 3); err != nil || v.String() != "5" {
+		t.Fatalf("after Close: %v %v", v, err)
+	}
+	_, err = polycall.NewClient(conn, polycall.WithTLS(&tls.Config{}))
+	wantCode(t, err, polycall.InvalidArgument)
 }
