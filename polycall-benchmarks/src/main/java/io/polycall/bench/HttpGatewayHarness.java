@@ -33,8 +33,8 @@ import java.util.concurrent.Executors;
  * -Dout=FILE}.
  */
 public final class HttpGatewayHarness {
-  private static final Duration WARMUP = Duration.ofSeconds(2);
-  private static final Duration MEASURE = Duration.ofSeconds(4);
+  private static final Duration WARMUP = Duration.ofMillis(1500);
+  private static final Duration MEASURE = Duration.ofSeconds(3);
   private static final byte[] BODY = "[]".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ANSWER = "{\"result\":null}".getBytes(StandardCharsets.US_ASCII);
 
@@ -47,7 +47,9 @@ public final class HttpGatewayHarness {
       try (HttpGateway gateway = HttpGateway.builder(pc).start()) {
         URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/v1/call/bench.nop");
         for (int inFlight : new int[] {1, 64}) {
-          lines.add(run("gateway: POST /v1/call no-op, " + inFlight + " in flight", uri, inFlight));
+          String name = "gateway: POST /v1/call no-op, " + inFlight + " in flight";
+          lines.add(runRaw(name, uri, inFlight));
+          lines.add(run(name, uri, inFlight));
         }
       }
     }
@@ -68,8 +70,9 @@ public final class HttpGatewayHarness {
       URI uri =
           URI.create("http://127.0.0.1:" + peer.getAddress().getPort() + "/v1/call/bench.nop");
       for (int inFlight : new int[] {1, 64}) {
-        lines.add(
-            run("peer: JDK HttpServer fixed answer, " + inFlight + " in flight", uri, inFlight));
+        String name = "peer: JDK HttpServer fixed answer, " + inFlight + " in flight";
+        lines.add(runRaw(name, uri, inFlight));
+        lines.add(run(name, uri, inFlight));
       }
     } finally {
       peer.stop(0);
@@ -78,6 +81,18 @@ public final class HttpGatewayHarness {
     if (out != null) {
       Files.write(Path.of(out), lines, StandardCharsets.UTF_8);
     }
+  }
+
+  /** One client connection's way of making one call; not thread-safe. */
+  @FunctionalInterface
+  private interface Caller {
+    void call() throws Exception;
+  }
+
+  /** Makes a caller per thread. */
+  @FunctionalInterface
+  private interface Callers {
+    Caller open() throws Exception;
   }
 
   private static String run(String name, URI uri, int inFlight) throws Exception {
@@ -91,8 +106,83 @@ public final class HttpGatewayHarness {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(BODY))
             .build();
-    drive(client, req, inFlight, WARMUP);
-    Result r = drive(client, req, inFlight, MEASURE);
+    Callers callers =
+        () ->
+            () -> {
+              HttpResponse<byte[]> r = client.send(req, HttpResponse.BodyHandlers.ofByteArray());
+              if (r.statusCode() != 200) {
+                throw new IllegalStateException(
+                    "HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+              }
+            };
+    try {
+      return measure(name + " (JDK HttpClient)", callers, inFlight);
+    } finally {
+      client.close();
+    }
+  }
+
+  /**
+   * The same calls from a minimal client: one socket per thread, the request written in one piece,
+   * the answer read by its Content-Length. What remains is the server's own cost.
+   */
+  private static String runRaw(String name, URI uri, int inFlight) throws Exception {
+    byte[] request =
+        ("POST "
+                + uri.getPath()
+                + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: "
+                + BODY.length
+                + "\r\n\r\n"
+                + new String(BODY, StandardCharsets.US_ASCII))
+            .getBytes(StandardCharsets.US_ASCII);
+    List<java.net.Socket> sockets = java.util.Collections.synchronizedList(new ArrayList<>());
+    Callers callers =
+        () -> {
+          java.net.Socket s = new java.net.Socket(uri.getHost(), uri.getPort());
+          s.setTcpNoDelay(true);
+          sockets.add(s);
+          java.io.OutputStream out = s.getOutputStream();
+          java.io.InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+          return () -> {
+            out.write(request);
+            out.flush();
+            readAnswer(in);
+          };
+        };
+    try {
+      return measure(name + " (raw socket)", callers, inFlight);
+    } finally {
+      for (java.net.Socket s : sockets) {
+        s.close();
+      }
+    }
+  }
+
+  /** Reads one HTTP/1.1 answer with a Content-Length; fails unless it is 200. */
+  private static void readAnswer(java.io.InputStream in) throws java.io.IOException {
+    StringBuilder head = new StringBuilder(128);
+    while (head.length() < 4
+        || head.charAt(head.length() - 1) != '\n'
+        || head.charAt(head.length() - 3) != '\n') {
+      int c = in.read();
+      if (c < 0) {
+        throw new java.io.EOFException("the server closed the connection");
+      }
+      head.append((char) c);
+    }
+    String h = head.toString().toLowerCase(Locale.ROOT);
+    if (!h.startsWith("http/1.1 200")) {
+      throw new IllegalStateException("answer: " + h);
+    }
+    int k = h.indexOf("content-length:");
+    int len = Integer.parseInt(h.substring(k + 15, h.indexOf('\r', k)).trim());
+    in.readNBytes(len);
+  }
+
+  private static String measure(String name, Callers callers, int inFlight) throws Exception {
+    drive(callers, inFlight, WARMUP);
+    Result r = drive(callers, inFlight, MEASURE);
     long[] all = r.nanos;
     Arrays.sort(all);
     String line =
@@ -105,15 +195,13 @@ public final class HttpGatewayHarness {
             all.length / r.seconds,
             all.length);
     System.out.println(line);
-    client.close();
     return line;
   }
 
   private record Result(long[] nanos, double seconds) {}
 
   /** {@code inFlight} virtual threads, each calling in a loop for {@code length}. */
-  private static Result drive(HttpClient client, HttpRequest req, int inFlight, Duration length)
-      throws Exception {
+  private static Result drive(Callers callers, int inFlight, Duration length) throws Exception {
     long end = System.nanoTime() + length.toNanos();
     long[][] perThread = new long[inFlight][];
     int[] counts = new int[inFlight];
@@ -128,18 +216,11 @@ public final class HttpGatewayHarness {
                 long[] mine = new long[1 << 16];
                 int n = 0;
                 try {
+                  Caller caller = callers.open();
                   while (System.nanoTime() < end) {
                     long t0 = System.nanoTime();
-                    HttpResponse<byte[]> r =
-                        client.send(req, HttpResponse.BodyHandlers.ofByteArray());
+                    caller.call();
                     long dt = System.nanoTime() - t0;
-                    if (r.statusCode() != 200) {
-                      throw new IllegalStateException(
-                          "HTTP "
-                              + r.statusCode()
-                              + ": "
-                              + new String(r.body(), StandardCharsets.UTF_8));
-                    }
                     if (n == mine.length) {
                       mine = Arrays.copyOf(mine, n * 2);
                     }
