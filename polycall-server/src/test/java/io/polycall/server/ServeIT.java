@@ -143,6 +143,45 @@ class ServeIT {
   }
 
   @Test
+  void serveWithHttpAnswersCurlStyleCallsAndLogsWhereItListens() throws Exception {
+    Path socketFile = dir.resolve("socket.path");
+    Served s =
+        serve("--for", "30s", "--socket-file", socketFile.toString(), "--http", "127.0.0.1:0");
+    awaitSocket(s, socketFile);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("HTTP gateway listening on http://127\\.0\\.0\\.1:(\\d+)")
+            .matcher(s.stderr());
+    assertTrue(m.find(), s.stderr());
+    String base = "http://127.0.0.1:" + m.group(1);
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpResponse<String> r =
+        client.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/call/math.add"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("[1, 2]"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals("{\"result\":3}", r.body());
+    java.net.http.HttpResponse<String> missing =
+        client.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/v1/call/math.ad"))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("[1, 2]"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(404, missing.statusCode(), missing.body());
+    s.process().destroy();
+    awaitExit(s);
+  }
+
+  @Test
+  void aMalformedHttpAddressIsAUsageError() throws Exception {
+    Served s = serve("--http", "localhost");
+    assertEquals(2, awaitExit(s));
+    assertTrue(s.stderr().contains("--http 'localhost' is not HOST:PORT"), s.stderr());
+  }
+
+  @Test
   void aBadDurationIsAUsageError() throws Exception {
     Served s = serve("--for", "soon");
     assertEquals(2, awaitExit(s));
