@@ -156,7 +156,7 @@ public final class HttpGateway implements AutoCloseable {
       return this;
     }
 
-    /** Calls in flight on one WebSocket before the gateway stops reading from it. */
+    /** Calls in flight on one WebSocket; one more is answered RESOURCE_EXHAUSTED. */
     public Builder withMaxStreamCalls(int calls) {
       if (calls < 1) {
         throw new IllegalArgumentException("max stream calls must be 1 or more, was " + calls);

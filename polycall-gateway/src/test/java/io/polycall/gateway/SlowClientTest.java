@@ -60,6 +60,46 @@ class SlowClientTest {
     }
   }
 
+  @Test
+  void aConnectionThatSendsNothingIsClosedAfterTheIdleTimeout() throws Exception {
+    try (PolyCall node = PolyCall.create();
+        HttpGateway gateway =
+            HttpGateway.builder(node).withIdleTimeout(Duration.ofMillis(200)).start();
+        Socket s = new Socket("127.0.0.1", gateway.port())) {
+      s.setSoTimeout(30_000);
+      assertEquals(-1, s.getInputStream().read(), "closed by the server, nothing sent");
+    }
+  }
+
+  @Test
+  void aStreamBeyondItsCallLimitGetsResourceExhaustedAndCancelsStillGetThrough() throws Exception {
+    TestFunctions f = new TestFunctions();
+    try (PolyCall node = PolyCall.create()) {
+      node.jvm().register(f);
+      try (HttpGateway gateway = HttpGateway.builder(node).withMaxStreamCalls(1).start()) {
+        HttpGatewayTest.Collector c = new HttpGatewayTest.Collector();
+        java.net.http.WebSocket ws =
+            HttpClient.newHttpClient()
+                .newWebSocketBuilder()
+                .buildAsync(URI.create("ws://127.0.0.1:" + gateway.port() + "/v1/stream"), c)
+                .join();
+        ws.sendText("{\"id\": 1, \"function\": \"t.sleep\", \"args\": [30000]}", true).join();
+        assertTrue(f.started.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        ws.sendText("{\"id\": 2, \"function\": \"t.add\", \"args\": [1, 2]}", true).join();
+        com.fasterxml.jackson.databind.JsonNode over = c.next();
+        assertEquals(2, over.get("id").asInt());
+        assertEquals("RESOURCE_EXHAUSTED", over.get("error").get("code").asText(), over.toString());
+        ws.sendText("{\"cancel\": 1}", true).join();
+        com.fasterxml.jackson.databind.JsonNode cancelled = c.next();
+        assertEquals(1, cancelled.get("id").asInt());
+        assertEquals("CANCELLED", cancelled.get("error").get("code").asText());
+        ws.sendText("{\"id\": 3, \"function\": \"t.add\", \"args\": [1, 2]}", true).join();
+        assertEquals(3, c.next().get("result").asInt());
+        ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "done").join();
+      }
+    }
+  }
+
   /** Reads until the end or a reset; how many bytes arrived. */
   private static long drain(InputStream in) {
     long n = 0;

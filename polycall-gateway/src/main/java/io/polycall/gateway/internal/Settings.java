@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * @param idleTimeout a connection with no request in flight and no traffic this long is closed
  * @param writeTimeout a response (or stream message) the client has not taken this long is dropped
  *     with its connection
- * @param maxStreamCalls calls in flight on one WebSocket before the gateway stops reading from it
+ * @param maxStreamCalls calls in flight on one WebSocket; one more is answered RESOURCE_EXHAUSTED
  */
 public record Settings(
     PolyCall node,

@@ -41,9 +41,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * and are answered in binary. The upgrade request's {@code Authorization} header applies to every
  * call of the stream; a message may carry its own {@code "authorization"}.
  *
- * <p>Backpressure: with {@link Settings#maxStreamCalls} calls in flight, or while the client is not
- * taking its answers (the channel is not writable), the gateway stops reading the socket, so a
- * client cannot make it hold unbounded work or unbounded answers.
+ * <p>Limits: a call beyond {@link Settings#maxStreamCalls} in flight is answered at once with
+ * RESOURCE_EXHAUSTED (the stream stays readable, so cancels still get through); while the client is
+ * not taking its answers (the channel is not writable) the gateway stops reading the socket. A
+ * client can make it hold neither unbounded work nor unbounded answers.
  *
  * <p>Not sharable; one per connection. Frames are handled on the event loop; calls run on virtual
  * threads and write through the thread-safe channel.
@@ -160,6 +161,17 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
       reply(codec, id, null, Status.UNAVAILABLE.withDescription("the node is shutting down"));
       return;
     }
+    if (calls.size() >= settings.maxStreamCalls()) {
+      reply(
+          codec,
+          id,
+          null,
+          Status.RESOURCE_EXHAUSTED.withDescription(
+              settings.maxStreamCalls()
+                  + " calls are in flight on this stream, the most it takes; wait for answers"
+                  + " or open another stream"));
+      return;
+    }
     String key = id.toString();
     Pending pending = new Pending(id);
     if (calls.putIfAbsent(key, pending) != null) {
@@ -171,7 +183,6 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
               "call " + id + " is already in flight; give each call its own id"));
       return;
     }
-    updateReading();
     Thread t =
         Thread.ofVirtual()
             .name("polycall-stream")
@@ -193,7 +204,6 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
                   }
                   calls.remove(key);
                   reply(codec, id, result, failure);
-                  updateReading();
                   if (settings.draining().get() && calls.isEmpty()) {
                     goAway("the node is shutting down");
                   }
@@ -252,11 +262,7 @@ public final class StreamHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void updateReadingNow() {
-    boolean more =
-        open
-            && !settings.draining().get()
-            && calls.size() < settings.maxStreamCalls()
-            && ctx.channel().isWritable();
+    boolean more = open && ctx.channel().isWritable();
     ctx.channel().config().setAutoRead(more);
   }
 
