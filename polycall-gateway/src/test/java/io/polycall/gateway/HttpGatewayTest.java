@@ -286,6 +286,46 @@ class HttpGatewayTest {
   }
 
   @Test
+  void aMalformedRequestLineIs400AndOversizedHeadersAre431() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write("GARBAGE\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      String head = readHead(s.getInputStream());
+      assertTrue(head.startsWith("HTTP/1.1 400"), head);
+    }
+    try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream()
+          .write(
+              ("GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(40_000) + "\r\n\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      String head = readHead(s.getInputStream());
+      assertTrue(head.startsWith("HTTP/1.1 431"), head);
+    }
+    stillServing();
+  }
+
+  @Test
+  void unauthenticatedIs401WithAChallenge() throws Exception {
+    node.jvm()
+        .register(
+            "t.locked() -> null",
+            (Runnable)
+                () -> {
+                  throw io.polycall.Status.UNAUTHENTICATED
+                      .withDescription("no token")
+                      .asException();
+                });
+    try {
+      HttpResponse<String> r = call("t.locked", "[]");
+      error(r, 401, "UNAUTHENTICATED");
+      assertTrue(r.headers().firstValue("www-authenticate").orElseThrow().startsWith("Bearer"));
+    } finally {
+      node.registry().unregister("t.locked");
+    }
+  }
+
+  @Test
   void aWrongMethodIs405WithAllow() throws Exception {
     HttpResponse<String> r = get("/v1/call/t.add");
     error(r, 405, "UNIMPLEMENTED");

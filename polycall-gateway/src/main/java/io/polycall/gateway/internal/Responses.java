@@ -33,6 +33,10 @@ final class Responses {
     FullHttpResponse r = of(httpStatus, codec, ErrorBodies.body(status));
     HttpStatusMapping.retryAfterSeconds(status)
         .ifPresent(s -> r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(s)));
+    if (status.code() == Status.Code.UNAUTHENTICATED) {
+      // RFC 6750: tells the client which credential the node wants.
+      r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"polycall\"");
+    }
     return r;
   }
 
