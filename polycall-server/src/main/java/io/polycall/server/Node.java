@@ -9,6 +9,7 @@ import io.polycall.core.PolyFunction;
 import io.polycall.ffi.NativeBridge;
 import io.polycall.ffi.NativeLibrary;
 import io.polycall.gateway.HttpGateway;
+import io.polycall.grpc.RemoteBridge;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
 import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
@@ -114,6 +115,7 @@ public final class Node {
         socketPath = workers.socketPath();
         startWorkers(workers, config);
       }
+      attachPeers(pc, config);
       HttpGateway http = socket && config.http() != null ? startHttp(pc, config.http()) : null;
       return new Serving(pc, socketPath, http);
     } catch (RuntimeException | Error e) {
@@ -147,6 +149,34 @@ public final class Node {
   private static String hostText(HttpGateway http) {
     String h = http.address().getAddress().getHostAddress();
     return h.contains(":") ? "[" + h + "]" : h;
+  }
+
+  /**
+   * Attaches the config's peers last, so that the first discovery round (which blocks until each
+   * peer answered or timed out) finds the local functions already registered.
+   */
+  private static void attachPeers(PolyCall pc, PolyCallConfig config) {
+    PolyCallConfig.PeersSpec peers = config.peers();
+    if (peers.isEmpty()) {
+      return;
+    }
+    RemoteBridge remote =
+        pc.addBridge(
+            RemoteBridge.builder(pc.registry(), config.nodeId())
+                .peers(peers.staticPeers())
+                .dns(peers.dns())
+                .healthInterval(peers.healthInterval())
+                .refreshInterval(peers.refreshInterval())
+                .retryBudget(peers.retryMaxTokens(), peers.retryTokenRatio())
+                .build());
+    remote.start();
+    LOG.log(
+        Level.INFO,
+        "attached {0} peer(s): {1}",
+        remote.peers().size(),
+        remote.peers().stream()
+            .map(p -> p.nodeId().isEmpty() ? p.address() : p.nodeId() + "@" + p.address())
+            .toList());
   }
 
   private static WorkerSupervisor openSocket(PolyCall pc, PolyCallConfig config) {

@@ -49,6 +49,13 @@ import java.util.Objects;
  *   max_body_bytes: 16MiB              # optional; larger requests get 413 (also 65536, 512KiB)
  *   idle_timeout: 60s                  # optional; an idle connection is closed
  *   write_timeout: 30s                 # optional; an answer not taken this long drops the client
+ * node_id: node-1                      # optional; default $HOSTNAME (the pod name), else node-PID
+ * peers:                               # optional; other nodes whose functions this node calls
+ *   static: [10.0.0.2:7443]            # host:port of their gRPC servers
+ *   dns: polycall-peers:7443           # and/or a name resolving to many (a headless service)
+ *   health_interval: 5s                # optional; gRPC health checks of every peer
+ *   refresh_interval: 10s              # optional; re-resolve dns, re-list each peer's functions
+ *   retry_budget: {max_tokens: 10, token_ratio: 0.1}  # optional; retries of idempotent calls
  * }</pre>
  *
  * <p>A class registers its static {@code @PolyFunction} methods, and its instance ones on an
@@ -75,6 +82,8 @@ public final class PolyCallConfig {
   private final List<WorkerPoolSpec> workers;
   private final Path socketDir;
   private final HttpSpec http;
+  private final String nodeId;
+  private final PeersSpec peers;
 
   /**
    * A Java class to register.
@@ -191,6 +200,50 @@ public final class PolyCallConfig {
     }
   }
 
+  /**
+   * The other nodes this node attaches (the remote bridge). Empty when neither {@code static} nor
+   * {@code dns} is given.
+   *
+   * @param staticPeers {@code host:port} of each node's gRPC server
+   * @param dns a name resolving to every node, with the port: {@code polycall-peers:7443}; null
+   * @param healthInterval how often each peer's gRPC health service is asked
+   * @param refreshInterval how often {@code dns} is resolved and each peer's functions listed
+   * @param retryMaxTokens gRPC-style retry throttling: the bucket's size
+   * @param retryTokenRatio what each success puts back in the bucket
+   */
+  public record PeersSpec(
+      List<String> staticPeers,
+      String dns,
+      Duration healthInterval,
+      Duration refreshInterval,
+      int retryMaxTokens,
+      double retryTokenRatio,
+      String where) {
+    public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(10);
+    public static final PeersSpec NONE =
+        new PeersSpec(
+            List.of(), null, DEFAULT_HEALTH_INTERVAL, DEFAULT_REFRESH_INTERVAL, 10, 0.1, "");
+
+    public PeersSpec {
+      staticPeers = List.copyOf(staticPeers);
+      Objects.requireNonNull(healthInterval, "healthInterval");
+      Objects.requireNonNull(refreshInterval, "refreshInterval");
+    }
+
+    public boolean isEmpty() {
+      return staticPeers.isEmpty() && dns == null;
+    }
+
+    /** The same settings with more static peers (from {@code serve --peer}). */
+    public PeersSpec withMorePeers(List<String> more) {
+      List<String> all = new java.util.ArrayList<>(staticPeers);
+      more.stream().filter(p -> !all.contains(p)).forEach(all::add);
+      return new PeersSpec(
+          all, dns, healthInterval, refreshInterval, retryMaxTokens, retryTokenRatio, where);
+    }
+  }
+
   /** Made by {@link #load} and {@link #parse}; public for tests and programmatic use. */
   public PolyCallConfig(
       String source,
@@ -222,9 +275,11 @@ public final class PolyCallConfig {
     this.workers = List.copyOf(workers);
     this.socketDir = socketDir;
     this.http = null;
+    this.nodeId = defaultNodeId();
+    this.peers = PeersSpec.NONE;
   }
 
-  private PolyCallConfig(PolyCallConfig base, HttpSpec http) {
+  private PolyCallConfig(PolyCallConfig base, HttpSpec http, String nodeId, PeersSpec peers) {
     this.source = base.source;
     this.baseDir = base.baseDir;
     this.interceptors = base.interceptors;
@@ -233,11 +288,39 @@ public final class PolyCallConfig {
     this.workers = base.workers;
     this.socketDir = base.socketDir;
     this.http = http;
+    this.nodeId = nodeId == null || nodeId.isBlank() ? defaultNodeId() : nodeId;
+    this.peers = Objects.requireNonNull(peers, "peers");
   }
 
   /** This config with the HTTP gateway's settings (null: no gateway). */
   public PolyCallConfig withHttp(HttpSpec newHttp) {
-    return new PolyCallConfig(this, newHttp);
+    return new PolyCallConfig(this, newHttp, nodeId, peers);
+  }
+
+  /** This config with another node id (null: the default). */
+  public PolyCallConfig withNodeId(String newNodeId) {
+    return new PolyCallConfig(this, http, newNodeId, peers);
+  }
+
+  /** This config with other peer settings (for {@code serve --peer}). */
+  public PolyCallConfig withPeers(PeersSpec newPeers) {
+    return new PolyCallConfig(this, http, nodeId, newPeers);
+  }
+
+  /** The node's id, as it names itself to peers and in messages. */
+  public String nodeId() {
+    return nodeId;
+  }
+
+  /** The other nodes this node attaches; {@link PeersSpec#isEmpty} when none. */
+  public PeersSpec peers() {
+    return peers;
+  }
+
+  /** In Kubernetes the pod's name, which is what an operator sees in kubectl. */
+  private static String defaultNodeId() {
+    String host = System.getenv("HOSTNAME");
+    return host != null && !host.isBlank() ? host : "node-" + ProcessHandle.current().pid();
   }
 
   /**

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +70,13 @@ final class ServeCommand implements Callable<Integer> {
   String http;
 
   @Option(
+      names = "--peer",
+      paramLabel = "HOST:PORT",
+      description =
+          "Attach another node's gRPC server (repeatable); added to the config's peers.static.")
+  List<String> peers = new ArrayList<>();
+
+  @Option(
       names = "--for",
       paramLabel = "DURATION",
       description = "Stop after this long (500ms, 30s, 5m) instead of waiting for a signal.")
@@ -80,6 +89,9 @@ final class ServeCommand implements Callable<Integer> {
     Node.Serving serving;
     try {
       config = withHttpOption(cli.loadConfig());
+      if (!peers.isEmpty()) {
+        config = config.withPeers(config.peers().withMorePeers(peers));
+      }
       LOG.log(Level.INFO, "starting the node from {0}", config.source());
       serving = Node.serve(config);
     } catch (StatusException e) {

@@ -37,9 +37,12 @@ public final class ConfigReader {
   public static final Map<String, String> INTERCEPTORS = Map.of("logging", "logs every call");
 
   private static final Set<String> TOP_KEYS =
-      Set.of("interceptors", "jvm", "native", "workers", "socket_dir", "http");
+      Set.of("interceptors", "jvm", "native", "workers", "socket_dir", "http", "node_id", "peers");
   private static final Set<String> HTTP_KEYS =
       Set.of("listen", "max_body_bytes", "idle_timeout", "write_timeout");
+  private static final Set<String> PEERS_KEYS =
+      Set.of("static", "dns", "health_interval", "refresh_interval", "retry_budget");
+  private static final Set<String> BUDGET_KEYS = Set.of("max_tokens", "token_ratio");
   private static final Set<String> JVM_KEYS = Set.of("class");
   private static final Set<String> LIBRARY_KEYS = Set.of("library", "optional", "functions");
   private static final Set<String> FUNCTION_KEYS = Set.of("declare", "doc", "version");
@@ -143,6 +146,19 @@ public final class ConfigReader {
     PolyCallConfig config =
         new PolyCallConfig(source, baseDir, interceptors, jvm, natives, workers, socketDir);
     Node httpNode = top.get("http");
+    String nodeId = null;
+    if (top.get("node_id") != null) {
+      nodeId = string(top.get("node_id"), "node_id");
+      if (nodeId.isBlank() || !nodeId.matches("[A-Za-z0-9._-]+")) {
+        throw invalid(
+            line(top.get("node_id")),
+            "node_id",
+            "must be letters, digits, '.', '_' or '-', such as node-1; was '" + nodeId + "'");
+      }
+    }
+    PolyCallConfig.PeersSpec peers =
+        top.get("peers") == null ? PolyCallConfig.PeersSpec.NONE : peers(top.get("peers"));
+    config = config.withNodeId(nodeId).withPeers(peers);
     return httpNode == null ? config : config.withHttp(http(httpNode));
   }
 
@@ -227,6 +243,82 @@ public final class ConfigReader {
         line(node),
         path,
         "must be a size from 1 byte to 2 GiB such as 65536, 512KiB or 16MiB, not " + kind(node));
+  }
+
+  private PolyCallConfig.PeersSpec peers(Node node) {
+    Map<String, Node> m = mapping(node, "peers", PEERS_KEYS, "the peers section");
+    List<String> staticPeers = strings(m.get("static"), "peers.static");
+    for (int i = 0; i < staticPeers.size(); i++) {
+      hostPort(staticPeers.get(i), m.get("static"), "peers.static[" + i + "]");
+    }
+    String dns = null;
+    if (m.get("dns") != null) {
+      dns = string(m.get("dns"), "peers.dns");
+      hostPort(dns, m.get("dns"), "peers.dns");
+    }
+    Duration health = PolyCallConfig.PeersSpec.DEFAULT_HEALTH_INTERVAL;
+    if (m.get("health_interval") != null) {
+      health = duration(m.get("health_interval"), "peers.health_interval");
+    }
+    Duration refresh = PolyCallConfig.PeersSpec.DEFAULT_REFRESH_INTERVAL;
+    if (m.get("refresh_interval") != null) {
+      refresh = duration(m.get("refresh_interval"), "peers.refresh_interval");
+    }
+    int maxTokens = PolyCallConfig.PeersSpec.NONE.retryMaxTokens();
+    double ratio = PolyCallConfig.PeersSpec.NONE.retryTokenRatio();
+    Node budget = m.get("retry_budget");
+    if (budget != null) {
+      Map<String, Node> b = mapping(budget, "peers.retry_budget", BUDGET_KEYS, "the retry budget");
+      if (b.get("max_tokens") != null) {
+        maxTokens = integer(b.get("max_tokens"), "peers.retry_budget.max_tokens");
+        if (maxTokens < 1 || maxTokens > 1000) {
+          throw invalid(
+              line(b.get("max_tokens")),
+              "peers.retry_budget.max_tokens",
+              "must be between 1 and 1000, was " + maxTokens);
+        }
+      }
+      if (b.get("token_ratio") != null) {
+        Node r = b.get("token_ratio");
+        try {
+          ratio = Double.parseDouble(string(r, "peers.retry_budget.token_ratio"));
+        } catch (NumberFormatException e) {
+          ratio = Double.NaN;
+        }
+        if (!(ratio > 0) || ratio > maxTokens) {
+          throw invalid(
+              line(r),
+              "peers.retry_budget.token_ratio",
+              "must be a number above 0 and at most max_tokens, such as 0.1");
+        }
+      }
+    }
+    if (staticPeers.isEmpty() && dns == null) {
+      throw invalid(
+          line(node),
+          "peers",
+          "names no peer; give static: [host:port, ...] and/or dns: name:port, or remove it");
+    }
+    return new PolyCallConfig.PeersSpec(
+        staticPeers, dns, health, refresh, maxTokens, ratio, where(line(node), "peers"));
+  }
+
+  private void hostPort(String s, Node node, String path) {
+    int colon = s.lastIndexOf(':');
+    int port = -1;
+    if (colon > 0) {
+      try {
+        port = Integer.parseInt(s.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+    }
+    if (port < 1 || port > 65535) {
+      throw invalid(
+          line(node),
+          path,
+          "must be host:port with a port from 1 to 65535, such as node-2:7443; was '" + s + "'");
+    }
   }
 
   private WorkerPoolSpec workerPool(Node node, String path) {
