@@ -81,6 +81,20 @@ public abstract class BridgeConformanceTest {
   /** The bridge name {@code describe} must report. */
   protected abstract String bridgeName();
 
+  /**
+   * False for a transport that cannot carry {@code fn} arguments yet (the remote bridge): the
+   * callback tests then check that such a call is UNIMPLEMENTED and that the node keeps serving.
+   */
+  protected boolean supportsCallbacks() {
+    return true;
+  }
+
+  private void assertCallbacksUnimplemented(Value.Fn f) {
+    Status s = failure("apply", f, Value.i64(5));
+    assertEquals(Status.Code.UNIMPLEMENTED, s.code(), s.toString());
+    assertEquals(Value.i32(2), call("add_i32", Value.i32(1), Value.i32(1)));
+  }
+
   @BeforeAll
   void startNode() throws Exception {
     node = createNode();
@@ -225,6 +239,10 @@ public abstract class BridgeConformanceTest {
   void aFunctionArgumentIsCalledBackAcrossTheBridge() {
     Value.Fn triple = node.callback("(x: i64) -> i64", (LongUnaryOperator) x -> x * 3);
     try {
+      if (!supportsCallbacks()) {
+        assertCallbacksUnimplemented(triple);
+        return;
+      }
       assertEquals(Value.i64(15), call("apply", triple, Value.i64(5)));
     } finally {
       node.release(triple);
@@ -241,6 +259,10 @@ public abstract class BridgeConformanceTest {
                   throw Status.OUT_OF_RANGE.withDescription("callback refused " + x).asException();
                 });
     try {
+      if (!supportsCallbacks()) {
+        assertCallbacksUnimplemented(bad);
+        return;
+      }
       Status s = failure("apply", bad, Value.i64(9));
       assertEquals(Status.Code.OUT_OF_RANGE, s.code());
       assertTrue(s.description().contains("callback refused 9"), s.description());

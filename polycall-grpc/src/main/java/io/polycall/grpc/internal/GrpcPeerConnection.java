@@ -3,13 +3,10 @@ package io.polycall.grpc.internal;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCalls;
 import io.polycall.FunctionInfo;
 import io.polycall.Signature;
@@ -40,26 +37,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GrpcPeerConnection implements PeerConnection {
   private static final System.Logger LOG = System.getLogger(GrpcPeerConnection.class.getName());
-  private static final String SERVICE = "polycall.v1.PolyCall";
-  private static final Metadata.Key<io.polycall.wire.proto.Status> STATUS_TRAILER =
-      Metadata.Key.of(
-          "polycall-status-bin",
-          ProtoUtils.metadataMarshaller(io.polycall.wire.proto.Status.getDefaultInstance()));
-  private static final MethodDescriptor<Call, Result> CALL =
-      MethodDescriptor.<Call, Result>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Call"))
-          .setRequestMarshaller(ProtoUtils.marshaller(Call.getDefaultInstance()))
-          .setResponseMarshaller(ProtoUtils.marshaller(Result.getDefaultInstance()))
-          .build();
-  private static final MethodDescriptor<ListFunctionsRequest, ListFunctionsResponse> LIST =
-      MethodDescriptor.<ListFunctionsRequest, ListFunctionsResponse>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "ListFunctions"))
-          .setRequestMarshaller(ProtoUtils.marshaller(ListFunctionsRequest.getDefaultInstance()))
-          .setResponseMarshaller(ProtoUtils.marshaller(ListFunctionsResponse.getDefaultInstance()))
-          .build();
-
   private final String address;
   private final ManagedChannel channel;
   private final ValueCodec codec = ValueCodec.of();
@@ -99,7 +76,7 @@ public final class GrpcPeerConnection implements PeerConnection {
     }
     Result r;
     try {
-      r = ClientCalls.blockingUnaryCall(channel, CALL, grpcOptions, call.build());
+      r = ClientCalls.blockingUnaryCall(channel, Rpc.CALL, grpcOptions, call.build());
     } catch (StatusRuntimeException e) {
       throw failure(e);
     }
@@ -115,7 +92,7 @@ public final class GrpcPeerConnection implements PeerConnection {
    */
   private StatusException failure(StatusRuntimeException e) throws NodeUnavailableException {
     io.polycall.wire.proto.Status wire =
-        e.getTrailers() == null ? null : e.getTrailers().get(STATUS_TRAILER);
+        e.getTrailers() == null ? null : e.getTrailers().get(Rpc.STATUS_TRAILER);
     if (wire != null) {
       return StatusCodec.decode(wire).asException();
     }
@@ -145,7 +122,7 @@ public final class GrpcPeerConnection implements PeerConnection {
       resp =
           ClientCalls.blockingUnaryCall(
               channel,
-              LIST,
+              Rpc.LIST_FUNCTIONS,
               CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS),
               ListFunctionsRequest.newBuilder().setPattern("**").setLocalOnly(true).build());
     } catch (StatusRuntimeException e) {
