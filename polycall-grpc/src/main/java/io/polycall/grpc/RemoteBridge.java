@@ -256,25 +256,30 @@ public final class RemoteBridge implements Bridge {
   }
 
   private void check(Peer p) {
-    String problem = p.connection().checkHealth(probeTimeout(healthInterval));
-    if (problem == null) {
-      if (!p.isHealthy()) {
-        LOG.log(Level.INFO, "{0} is healthy", p);
-      }
+    PeerConnection.Health h = p.connection().checkHealth(probeTimeout(healthInterval));
+    boolean was = p.isHealthy();
+    if (h.serving()) {
       p.markHealthy();
+    } else if (h.answered()) {
+      p.markUnhealthy("health check: " + h.detail());
     } else {
-      if (p.isHealthy()) {
-        LOG.log(Level.WARNING, "{0} failed its health check: {1}", p, problem);
-      }
-      p.markUnhealthy("health check: " + problem);
+      p.missedHealthCheck("health check: " + h.detail());
+    }
+    if (was != p.isHealthy()) {
+      LOG.log(
+          p.isHealthy() ? Level.INFO : Level.WARNING,
+          p.isHealthy() ? "{0} is healthy" : "{0} is out of rotation: {1}",
+          p,
+          p.unhealthyReason());
     }
   }
 
+  /** The interval, within 1 to 5 s: a first connection on a busy machine takes a while. */
   private static Duration probeTimeout(Duration interval) {
-    Duration half = interval.dividedBy(2);
-    return half.compareTo(Duration.ofSeconds(5)) > 0
-        ? Duration.ofSeconds(5)
-        : (half.toMillis() < 200 ? Duration.ofMillis(200) : half);
+    if (interval.compareTo(Duration.ofSeconds(1)) < 0) {
+      return Duration.ofSeconds(1);
+    }
+    return interval.compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : interval;
   }
 
   /** Puts the union of what the nodes host into the registry and the router. */

@@ -100,6 +100,11 @@ public final class GrpcPeerConnection implements PeerConnection {
     if (g.getCode() == io.grpc.Status.Code.UNAVAILABLE) {
       throw new NodeUnavailableException(describe(g), e);
     }
+    // CANCELLED that we did not ask for (our thread was not interrupted) is the node dropping the
+    // call: a server shutting down resets its streams before its connections go.
+    if (g.getCode() == io.grpc.Status.Code.CANCELLED && !Thread.currentThread().isInterrupted()) {
+      throw new NodeUnavailableException("the node dropped the call: " + describe(g), e);
+    }
     Status s =
         Status.Code.ofNumber(g.getCode().value())
             .toStatus()
@@ -152,17 +157,17 @@ public final class GrpcPeerConnection implements PeerConnection {
   }
 
   @Override
-  public String checkHealth(Duration timeout) {
+  public Health checkHealth(Duration timeout) {
     try {
       HealthCheckResponse r =
           HealthGrpc.newBlockingStub(channel)
               .withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
               .check(HealthCheckRequest.newBuilder().setService("").build());
       return r.getStatus() == HealthCheckResponse.ServingStatus.SERVING
-          ? null
-          : "status " + r.getStatus();
+          ? Health.SERVING
+          : Health.notServing("status " + r.getStatus());
     } catch (StatusRuntimeException e) {
-      return describe(e.getStatus());
+      return Health.noAnswer(describe(e.getStatus()));
     }
   }
 

@@ -49,11 +49,30 @@ public final class Peer {
 
   public void markHealthy() {
     unhealthy = null;
+    missedChecks = 0;
   }
 
   public void markUnhealthy(String reason) {
     unhealthy = reason == null ? "unhealthy" : reason;
   }
+
+  /**
+   * A health check that got no answer (timeout, connection refused). As Kubernetes' probes have a
+   * failure threshold, one slow answer on a busy machine does not take a node out of rotation: it
+   * takes {@link #FAILURE_THRESHOLD} in a row, or one definite NOT_SERVING ({@link
+   * #markUnhealthy}). A node never seen healthy is out at once.
+   */
+  public void missedHealthCheck(String reason) {
+    int missed = ++missedChecks;
+    if (missed >= FAILURE_THRESHOLD || unhealthy != null) {
+      markUnhealthy(reason);
+    }
+  }
+
+  /** Consecutive health checks without an answer before a node is taken out. */
+  public static final int FAILURE_THRESHOLD = 2;
+
+  private volatile int missedChecks;
 
   public int outstanding() {
     return outstanding.get();

@@ -28,8 +28,27 @@ public interface PeerConnection extends AutoCloseable {
   /** What the node hosts itself (never what it reaches through its own peers), and its node id. */
   Advertisement listLocal(Duration timeout) throws NodeUnavailableException;
 
-  /** Null when the node's gRPC health service says SERVING, else why not. */
-  String checkHealth(Duration timeout);
+  /** The node's answer to a gRPC health check. */
+  Health checkHealth(Duration timeout);
+
+  /**
+   * A health check's outcome.
+   *
+   * @param serving the node said SERVING
+   * @param answered the node answered (false: timeout, refused), so a NOT_SERVING is definite
+   * @param detail why not serving; empty when serving
+   */
+  record Health(boolean serving, boolean answered, String detail) {
+    public static final Health SERVING = new Health(true, true, "");
+
+    public static Health notServing(String detail) {
+      return new Health(false, true, detail);
+    }
+
+    public static Health noAnswer(String detail) {
+      return new Health(false, false, detail);
+    }
+  }
 
   /** Idempotent. */
   @Override

@@ -112,12 +112,17 @@ public final class Router {
         && pick(all, tried) != null;
   }
 
-  /** The healthy node not tried yet with the fewest calls in flight; ties broken at random. */
+  /**
+   * The healthy node not tried yet with the fewest calls in flight; ties broken at random. When no
+   * host is healthy at all, every host is a candidate (Envoy's panic routing): a health check can
+   * be wrong, and trying is better than failing a call that might succeed.
+   */
   static Peer pick(List<Peer> all, List<Peer> tried) {
+    boolean panic = all.stream().noneMatch(Peer::isHealthy);
     Peer best = null;
     int ties = 0;
     for (Peer p : all) {
-      if (!p.isHealthy() || tried.contains(p)) {
+      if ((!panic && !p.isHealthy()) || tried.contains(p)) {
         continue;
       }
       if (best == null || p.outstanding() < best.outstanding()) {

@@ -68,8 +68,8 @@ class RouterTest {
     }
 
     @Override
-    public String checkHealth(Duration timeout) {
-      return down ? "down" : null;
+    public Health checkHealth(Duration timeout) {
+      return down ? Health.noAnswer("down") : Health.SERVING;
     }
 
     @Override
@@ -119,7 +119,7 @@ class RouterTest {
     FakeNode a = new FakeNode("n1");
     FakeNode b = new FakeNode("n2");
     Peer pa = peer(a);
-    pa.markUnhealthy("health check: NOT_SERVING");
+    pa.markUnhealthy("health check: status NOT_SERVING");
     Router r = router(PLAIN, pa, peer(b));
     for (int i = 0; i < 20; i++) {
       assertEquals(Value.str("n2"), r.invoke(PLAIN, new Value[] {Value.i64(1)}, CTX));
@@ -128,16 +128,31 @@ class RouterTest {
   }
 
   @Test
-  void whenEveryHostIsUnhealthyTheCallIsUnavailableNamingThem() {
+  void whenNoHostIsHealthyEveryHostIsTriedAndAFailureNamesTheNode() throws Throwable {
     FakeNode a = new FakeNode("n1");
     Peer pa = peer(a);
-    pa.markUnhealthy("health check: NOT_SERVING");
+    pa.markUnhealthy("health check: DEADLINE_EXCEEDED");
     Router r = router(PLAIN, pa);
+    // A health check can be wrong: with no healthy host, try rather than fail (panic routing).
+    assertEquals(Value.str("n1"), r.invoke(PLAIN, new Value[] {Value.i64(1)}, CTX));
+    a.down = true;
     StatusException e =
         assertThrows(StatusException.class, () -> r.invoke(PLAIN, new Value[] {Value.i64(1)}, CTX));
     assertEquals(Status.Code.UNAVAILABLE, e.status().code());
-    assertTrue(e.status().description().contains("node n1 at 10.0.0.1:7443"), e.getMessage());
-    assertEquals(0, a.calls.get());
+    assertTrue(e.status().description().startsWith("node n1 at 10.0.0.1:7443"), e.getMessage());
+    assertEquals(2, a.calls.get());
+  }
+
+  @Test
+  void oneMissedHealthCheckKeepsANodeInRotationButTwoTakeItOut() {
+    Peer pa = peer(new FakeNode("n1"));
+    pa.missedHealthCheck("health check: DEADLINE_EXCEEDED");
+    assertTrue(pa.isHealthy());
+    pa.missedHealthCheck("health check: DEADLINE_EXCEEDED");
+    assertFalse(pa.isHealthy());
+    pa.markHealthy();
+    pa.missedHealthCheck("health check: DEADLINE_EXCEEDED");
+    assertTrue(pa.isHealthy());
   }
 
   @Test

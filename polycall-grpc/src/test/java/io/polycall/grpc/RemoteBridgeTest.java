@@ -1,0 +1,333 @@
+package io.polycall.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.polycall.FunctionInfo;
+import io.polycall.Signature;
+import io.polycall.Status;
+import io.polycall.StatusException;
+import io.polycall.Value;
+import io.polycall.core.PolyCall;
+import io.polycall.spi.BoundFunction;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongBinaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Routing between real nodes on loopback: each host is a PolyCall node behind its own gRPC server,
+ * and the caller attaches them through a {@link RemoteBridge}. Faults are real: servers stopped
+ * before and during calls, health turned NOT_SERVING, functions added and removed on a host.
+ */
+class RemoteBridgeTest {
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  /** A node hosting functions that answer with its id. */
+  private final class Host {
+    final String id;
+    final PolyCall node = PolyCall.create();
+    final GrpcServer server;
+    final String target;
+    final CountDownLatch slowEntered = new CountDownLatch(1);
+
+    Host(String id) {
+      this.id = id;
+      register("who.ami() -> string [idempotent]", (args, ctx) -> Value.str(id));
+      register("who.once() -> string", (args, ctx) -> Value.str(id));
+      register(
+          "who.slow(ms: i64) -> string [idempotent]",
+          (args, ctx) -> {
+            slowEntered.countDown();
+            Thread.sleep(((Value.Int) args[0]).value());
+            return Value.str(id);
+          });
+      register(
+          "who.slow_once(ms: i64) -> string",
+          (args, ctx) -> {
+            slowEntered.countDown();
+            Thread.sleep(((Value.Int) args[0]).value());
+            return Value.str(id);
+          });
+      server = GrpcServer.builder(node).withListenAddress("127.0.0.1:0").withNodeId(id).start();
+      target = server.target();
+      open.add(node);
+      open.add(server::shutdownNow);
+    }
+
+    /** A signature, optionally followed by tags: {@code f() -> string [idempotent]}. */
+    void register(String sig, io.polycall.spi.Invoker inv) {
+      Set<String> tags = Set.of();
+      int bracket = sig.indexOf(" [");
+      if (bracket > 0) {
+        tags = Set.of(sig.substring(bracket + 2, sig.length() - 1).split(",\\s*"));
+        sig = sig.substring(0, bracket);
+      }
+      FunctionInfo info = FunctionInfo.of(Signature.parse(sig), "jvm").withTags(tags);
+      node.registry().register(BoundFunction.of(info, inv));
+    }
+
+    /** The node dies: its server drops every connection and call at once. */
+    void kill() {
+      server.shutdownNow();
+    }
+
+    String target() {
+      return target;
+    }
+  }
+
+  private PolyCall caller;
+  private RemoteBridge bridge;
+
+  private void attach(Host... hosts) {
+    attach(null, hosts);
+  }
+
+  private void attach(String dns, Host... hosts) {
+    caller = PolyCall.create();
+    caller.jvm().register("local.add(a: i64, b: i64) -> i64", (LongBinaryOperator) Long::sum);
+    List<String> targets = new ArrayList<>();
+    for (Host h : hosts) {
+      targets.add(h.target());
+    }
+    bridge =
+        caller.addBridge(
+            RemoteBridge.builder(caller.registry(), "caller")
+                .peers(targets)
+                .dns(dns)
+                // Long intervals: the tests drive refresh() and checkHealth() themselves.
+                .healthInterval(Duration.ofMinutes(5))
+                .refreshInterval(Duration.ofMinutes(5))
+                .build());
+    bridge.start();
+  }
+
+  @AfterEach
+  void closeAll() throws Exception {
+    if (caller != null) {
+      caller.close();
+    }
+    for (AutoCloseable c : open.reversed()) {
+      c.close();
+    }
+  }
+
+  private String call(String fn, Value... args) {
+    return ((Value.Str) caller.call(fn, args)).value();
+  }
+
+  /** The caller still serves: a local function and (when given) a remote one still work. */
+  private void assertCallerServes() {
+    assertEquals(Value.i64(5), caller.call("local.add", Value.i64(2), Value.i64(3)));
+  }
+
+  @Test
+  void aRemoteFunctionIsListedWithBridgeRemoteAndCalledByName() {
+    Host a = new Host("node-a");
+    attach(a);
+    FunctionInfo info = caller.describe("who.ami");
+    assertEquals("remote", info.bridge());
+    assertTrue(info.hasTag(FunctionInfo.TAG_IDEMPOTENT));
+    assertEquals("node-a", call("who.ami"));
+    assertEquals("node-a", bridge.peers().getFirst().nodeId());
+  }
+
+  @Test
+  void aCallToANodeThatIsDownIsUnavailableNamingTheNode() {
+    Host a = new Host("node-a");
+    attach(a);
+    a.kill();
+    StatusException e = assertThrows(StatusException.class, () -> call("who.once"));
+    assertEquals(Status.Code.UNAVAILABLE, e.status().code());
+    assertTrue(e.status().description().contains("node node-a at " + a.target()), e.getMessage());
+    assertCallerServes();
+  }
+
+  @Test
+  void aNonIdempotentCallOnANodeThatDiesMidCallIsUnavailableNamingTheNode() throws Exception {
+    Host a = new Host("node-a");
+    Host b = new Host("node-b");
+    attach(a, b);
+    CompletableFuture<Value> f = caller.callAsync("who.slow_once", Value.i64(20_000));
+    Host busy = awaitEntered(a, b);
+    busy.kill();
+    StatusException e = assertThrows(StatusException.class, () -> unwrap(f));
+    assertEquals(Status.Code.UNAVAILABLE, e.status().code());
+    assertTrue(
+        e.status().description().contains("node " + busy.id + " at " + busy.target()),
+        e.getMessage());
+    assertTrue(e.status().description().contains("not tagged idempotent"), e.getMessage());
+    assertCallerServes();
+    Host other = busy == a ? b : a;
+    assertEquals(other.id, call("who.once")); // the dead node is out of rotation
+  }
+
+  @Test
+  void anIdempotentCallOnANodeThatDiesMidCallCompletesOnAnotherNode() throws Exception {
+    Host a = new Host("node-a");
+    Host b = new Host("node-b");
+    attach(a, b);
+    CompletableFuture<Value> f = caller.callAsync("who.slow", Value.i64(1_000));
+    Host busy = awaitEntered(a, b);
+    busy.kill();
+    Host other = busy == a ? b : a;
+    assertEquals(Value.str(other.id), f.get(30, TimeUnit.SECONDS));
+    assertCallerServes();
+  }
+
+  @Test
+  void aNodeFailingItsHealthCheckIsSkippedUntilItPassesAgain() {
+    Host a = new Host("node-a");
+    Host b = new Host("node-b");
+    attach(a, b);
+    a.server.health().setStatus("", ServingStatus.NOT_SERVING);
+    bridge.checkHealth();
+    assertFalse(
+        bridge.peers().stream()
+            .filter(p -> p.nodeId().equals("node-a"))
+            .findFirst()
+            .orElseThrow()
+            .healthy());
+    for (int i = 0; i < 20; i++) {
+      assertEquals("node-b", call("who.ami"));
+    }
+    a.server.health().setStatus("", ServingStatus.SERVING);
+    bridge.checkHealth();
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < 200 && seen.size() < 2; i++) {
+      seen.add(call("who.ami"));
+    }
+    assertEquals(Set.of("node-a", "node-b"), seen);
+  }
+
+  @Test
+  void aFunctionThatAppearsOrDisappearsOnAPeerFollowsInTheLocalRegistry() {
+    Host a = new Host("node-a");
+    attach(a);
+    assertTrue(caller.registry().lookup("late.fn").isEmpty());
+    a.register(
+        "late.fn(x: i64) -> i64", (args, ctx) -> Value.i64(((Value.Int) args[0]).value() + 1));
+    bridge.refresh();
+    assertEquals(Value.i64(8), caller.call("late.fn", Value.i64(7)));
+    assertEquals("remote", caller.describe("late.fn").bridge());
+    a.node.registry().unregister("late.fn");
+    bridge.refresh();
+    StatusException e =
+        assertThrows(StatusException.class, () -> caller.call("late.fn", Value.i64(7)));
+    assertEquals(Status.Code.NOT_FOUND, e.status().code());
+    assertCallerServes();
+  }
+
+  @Test
+  void aLocalFunctionBeatsARemoteOneAndTheRemoteOneAnswersWhenItGoes() {
+    Host a = new Host("node-a");
+    attach(a);
+    FunctionInfo info = FunctionInfo.of(Signature.parse("who.ami() -> string"), "jvm");
+    BoundFunction local = BoundFunction.of(info, (args, ctx) -> Value.str("local"));
+    caller.registry().register(local);
+    assertEquals("local", call("who.ami"));
+    assertEquals("jvm", caller.describe("who.ami").bridge());
+    bridge.refresh(); // a refresh must not bring the remote one forward
+    assertEquals("local", call("who.ami"));
+    caller.registry().unregister(local);
+    assertEquals("node-a", call("who.ami"));
+  }
+
+  @Test
+  void aPeerFoundThroughDnsIsAttachedAndANodeNeverRoutesToItself() {
+    Host a = new Host("node-a");
+    // "localhost" resolves to loopback; the headless-service case of one name, many addresses.
+    String dns = "localhost:" + a.server.port();
+    caller = PolyCall.create();
+    bridge =
+        caller.addBridge(
+            RemoteBridge.builder(caller.registry(), "caller")
+                .dns(dns)
+                .healthInterval(Duration.ofMinutes(5))
+                .refreshInterval(Duration.ofMinutes(5))
+                .build());
+    bridge.start();
+    assertEquals("node-a", call("who.ami"));
+
+    // node-a attaching the same name finds itself, and registers nothing of its own as remote.
+    RemoteBridge self =
+        a.node.addBridge(
+            RemoteBridge.builder(a.node.registry(), "node-a")
+                .dns(dns)
+                .healthInterval(Duration.ofMinutes(5))
+                .refreshInterval(Duration.ofMinutes(5))
+                .build());
+    self.start();
+    assertTrue(a.node.functions("**").stream().noneMatch(f -> f.bridge().equals("remote")));
+    assertEquals(Value.str("node-a"), a.node.call("who.ami"));
+  }
+
+  @Test
+  void aStaticPeerThatIsDownAtStartDoesNotStopTheNode() {
+    caller = PolyCall.create();
+    caller.jvm().register("local.add(a: i64, b: i64) -> i64", (LongBinaryOperator) Long::sum);
+    bridge =
+        caller.addBridge(
+            RemoteBridge.builder(caller.registry(), "caller")
+                .peers(List.of("127.0.0.1:1"))
+                .healthInterval(Duration.ofMinutes(5))
+                .refreshInterval(Duration.ofMinutes(5))
+                .build());
+    bridge.start();
+    assertFalse(bridge.peers().getFirst().healthy());
+    StatusException e = assertThrows(StatusException.class, () -> caller.call("who.ami"));
+    assertEquals(Status.Code.NOT_FOUND, e.status().code());
+    assertCallerServes();
+  }
+
+  @Test
+  void theCallersDeadlineTravelsToTheRemoteNode() {
+    Host a = new Host("node-a");
+    attach(a);
+    StatusException e =
+        assertThrows(
+            StatusException.class,
+            () ->
+                caller.call(
+                    "who.slow_once",
+                    List.of(Value.i64(5_000)),
+                    io.polycall.CallOptions.DEFAULT.withDeadlineAfter(Duration.ofMillis(200))));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, e.status().code());
+    assertEquals("node-a", call("who.once"));
+  }
+
+  private static Host awaitEntered(Host a, Host b) throws InterruptedException {
+    for (int i = 0; i < 3000; i++) {
+      if (a.slowEntered.getCount() == 0) {
+        return a;
+      }
+      if (b.slowEntered.getCount() == 0) {
+        return b;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("the slow call reached neither node");
+  }
+
+  private static Value unwrap(CompletableFuture<Value> f) throws Exception {
+    try {
+      return f.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof Exception x) {
+        throw x;
+      }
+      throw e;
+    }
+  }
+}
