@@ -9,6 +9,8 @@ import io.polycall.core.PolyFunction;
 import io.polycall.ffi.NativeBridge;
 import io.polycall.ffi.NativeLibrary;
 import io.polycall.gateway.HttpGateway;
+import io.polycall.grpc.GrpcServer;
+import io.polycall.grpc.GrpcTls;
 import io.polycall.grpc.RemoteBridge;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
@@ -54,20 +56,34 @@ public final class Node {
    * A node that serves its Unix socket: workers and clients (the SDKs' {@code connect}) use {@link
    * #socketPath}. Closing it closes the node, which drains the workers; idempotent.
    */
-  public record Serving(PolyCall node, Path socketPath, HttpGateway http) implements AutoCloseable {
+  public record Serving(PolyCall node, Path socketPath, HttpGateway http, GrpcServer grpc)
+      implements AutoCloseable {
     public Serving(PolyCall node, Path socketPath) {
-      this(node, socketPath, null);
+      this(node, socketPath, null, null);
     }
 
-    /** Stops the HTTP gateway (letting its calls finish), then closes the node. */
+    public Serving(PolyCall node, Path socketPath, HttpGateway http) {
+      this(node, socketPath, http, null);
+    }
+
+    /**
+     * Stops the gRPC server (health turns NOT_SERVING, calls in flight finish) and the HTTP
+     * gateway, then closes the node.
+     */
     @Override
     public void close() {
       try {
-        if (http != null) {
-          http.close();
+        if (grpc != null) {
+          grpc.close();
         }
       } finally {
-        node.close();
+        try {
+          if (http != null) {
+            http.close();
+          }
+        } finally {
+          node.close();
+        }
       }
     }
   }
@@ -99,6 +115,7 @@ public final class Node {
       builder.withInterceptor(interceptor(name));
     }
     PolyCall pc = builder.build();
+    GrpcServer grpc = null;
     try {
       for (JvmClass c : config.jvm()) {
         registerClass(pc, c);
@@ -115,12 +132,49 @@ public final class Node {
         socketPath = workers.socketPath();
         startWorkers(workers, config);
       }
+      // gRPC before the peers: nodes that list each other as peers find each other serving.
+      grpc = socket && config.grpc() != null ? startGrpc(pc, config) : null;
       attachPeers(pc, config);
       HttpGateway http = socket && config.http() != null ? startHttp(pc, config.http()) : null;
-      return new Serving(pc, socketPath, http);
+      return new Serving(pc, socketPath, http, grpc);
     } catch (RuntimeException | Error e) {
+      if (grpc != null) {
+        grpc.shutdownNow();
+      }
       pc.close();
       throw e;
+    }
+  }
+
+  /**
+   * Starts the gRPC server once the local functions are registered, so its first call (and server
+   * reflection) sees them. The server logs "gRPC listening on HOST:PORT".
+   */
+  private static GrpcServer startGrpc(PolyCall pc, PolyCallConfig config) {
+    PolyCallConfig.GrpcSpec spec = config.grpc();
+    GrpcServer.Builder b =
+        GrpcServer.builder(pc)
+            .withListenAddress(new java.net.InetSocketAddress(spec.host(), spec.port()))
+            .withNodeId(config.nodeId())
+            .withMaxMessageBytes(spec.maxMessageBytes())
+            .withKeepalive(spec.keepaliveTime(), spec.keepaliveTimeout())
+            .withPermitKeepalive(spec.permitKeepaliveTime(), spec.permitKeepaliveWithoutCalls())
+            .withMaxConnectionIdle(spec.maxConnectionIdle());
+    PolyCallConfig.GrpcTlsSpec tls = spec.tls();
+    if (tls != null) {
+      b.withTls(new GrpcTls(tls.cert(), tls.key(), tls.clientCa(), tls.requireClientAuth()));
+    }
+    try {
+      return b.start();
+    } catch (java.io.UncheckedIOException | IllegalArgumentException e) {
+      throw Status.FAILED_PRECONDITION
+          .withDescription(
+              spec.where()
+                  + ": "
+                  + e.getMessage()
+                  + "; check grpc.listen (a port already in use?) and the grpc.tls files")
+          .withCause(e)
+          .asException();
     }
   }
 

@@ -56,6 +56,20 @@ import java.util.Objects;
  *   health_interval: 5s                # optional; gRPC health checks of every peer
  *   refresh_interval: 10s              # optional; re-resolve dns, re-list each peer's functions
  *   retry_budget: {max_tokens: 10, token_ratio: 0.1}  # optional; retries of idempotent calls
+ * grpc:                                # optional; the gRPC server, started by 'polycall serve'
+ *   listen: 127.0.0.1:50051            # host:port; port 0 picks a free one
+ *   tls:                               # optional; PEM files, relative to the config's directory
+ *     cert: certs/node.crt             # the server's certificate chain
+ *     key: certs/node.key              # its private key (PKCS#8)
+ *     client_ca: certs/ca.crt          # optional; mutual TLS: client certificates' CA
+ *     require_client_auth: true        # optional; default true when client_ca is set
+ *   max_message_bytes: 4MiB            # optional; larger requests get RESOURCE_EXHAUSTED
+ *   keepalive:                         # optional
+ *     time: 2h                         # ping a connection idle this long (gRPC's default)
+ *     timeout: 20s                     # drop it when the ping is not answered in time
+ *     permit_time: 5m                  # clients may ping no more often than this
+ *     permit_without_calls: false      # may clients ping while no call is open
+ *     max_idle: 30m                    # close connections without calls for this long
  * }</pre>
  *
  * <p>A class registers its static {@code @PolyFunction} methods, and its instance ones on an
@@ -83,6 +97,7 @@ public final class PolyCallConfig {
   private final Path socketDir;
   private final HttpSpec http;
   private final String nodeId;
+  private final GrpcSpec grpc;
   private final PeersSpec peers;
 
   /**
@@ -244,6 +259,70 @@ public final class PolyCallConfig {
     }
   }
 
+  /**
+   * The gRPC server's settings ({@code grpc:}). Durations left null keep gRPC's defaults.
+   *
+   * @param maxMessageBytes the largest request message; larger ones are RESOURCE_EXHAUSTED
+   * @param where file, line and key path, for messages
+   */
+  public record GrpcSpec(
+      String host,
+      int port,
+      GrpcTlsSpec tls,
+      int maxMessageBytes,
+      Duration keepaliveTime,
+      Duration keepaliveTimeout,
+      Duration permitKeepaliveTime,
+      boolean permitKeepaliveWithoutCalls,
+      Duration maxConnectionIdle,
+      String where) {
+    public GrpcSpec {
+      Objects.requireNonNull(host, "host");
+    }
+
+    /** Listening on {@code host:port}, plaintext, with gRPC's defaults. */
+    public static GrpcSpec of(String host, int port, String where) {
+      return new GrpcSpec(
+          host,
+          port,
+          null,
+          io.polycall.grpc.GrpcServer.DEFAULT_MAX_MESSAGE_BYTES,
+          null,
+          null,
+          null,
+          false,
+          null,
+          where);
+    }
+
+    public GrpcSpec withListen(String newHost, int newPort) {
+      return new GrpcSpec(
+          newHost,
+          newPort,
+          tls,
+          maxMessageBytes,
+          keepaliveTime,
+          keepaliveTimeout,
+          permitKeepaliveTime,
+          permitKeepaliveWithoutCalls,
+          maxConnectionIdle,
+          where);
+    }
+  }
+
+  /**
+   * TLS files of the gRPC server, resolved against the config's directory.
+   *
+   * @param clientCa CA of client certificates (mutual TLS), or null
+   * @param requireClientAuth refuse clients without a certificate (only with a clientCa)
+   */
+  public record GrpcTlsSpec(Path cert, Path key, Path clientCa, boolean requireClientAuth) {
+    public GrpcTlsSpec {
+      Objects.requireNonNull(cert, "cert");
+      Objects.requireNonNull(key, "key");
+    }
+  }
+
   /** Made by {@link #load} and {@link #parse}; public for tests and programmatic use. */
   public PolyCallConfig(
       String source,
@@ -277,9 +356,15 @@ public final class PolyCallConfig {
     this.http = null;
     this.nodeId = defaultNodeId();
     this.peers = PeersSpec.NONE;
+    this.grpc = null;
   }
 
   private PolyCallConfig(PolyCallConfig base, HttpSpec http, String nodeId, PeersSpec peers) {
+    this(base, http, nodeId, peers, base.grpc);
+  }
+
+  private PolyCallConfig(
+      PolyCallConfig base, HttpSpec http, String nodeId, PeersSpec peers, GrpcSpec grpc) {
     this.source = base.source;
     this.baseDir = base.baseDir;
     this.interceptors = base.interceptors;
@@ -290,6 +375,17 @@ public final class PolyCallConfig {
     this.http = http;
     this.nodeId = nodeId == null || nodeId.isBlank() ? defaultNodeId() : nodeId;
     this.peers = Objects.requireNonNull(peers, "peers");
+    this.grpc = grpc;
+  }
+
+  /** This config with the gRPC server's settings (null: no gRPC server). */
+  public PolyCallConfig withGrpc(GrpcSpec newGrpc) {
+    return new PolyCallConfig(this, http, nodeId, peers, newGrpc);
+  }
+
+  /** The gRPC server's settings, or null when the config has no {@code grpc:} section. */
+  public GrpcSpec grpc() {
+    return grpc;
   }
 
   /** This config with the HTTP gateway's settings (null: no gateway). */

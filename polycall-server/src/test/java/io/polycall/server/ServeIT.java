@@ -182,6 +182,34 @@ class ServeIT {
   }
 
   @Test
+  void grpcIsServedAndTheReadyFileSaysWhere() throws Exception {
+    Path ready = dir.resolve("ready.json");
+    Served s = serve("--for", "5m", "--grpc", "127.0.0.1:0", "--ready-file", ready.toString());
+    String text = awaitSocket(s, ready);
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+    String socket = json.get("socket").asText();
+    String grpc = json.get("grpc").asText();
+    assertTrue(grpc.startsWith("127.0.0.1:"), text);
+    assertTrue(Files.exists(Path.of(socket)), text);
+    try (io.polycall.grpc.GrpcClient client = io.polycall.grpc.GrpcClient.connect(grpc)) {
+      assertEquals(
+          io.polycall.Value.i64(3),
+          client.call("math.add", io.polycall.Value.i64(1), io.polycall.Value.i64(2)));
+    }
+    assertTrue(s.stderr().contains("gRPC listening on " + grpc), s.stderr());
+    s.process().destroy(); // SIGTERM
+    assertEquals(143, awaitExit(s), s.stderr());
+    assertTrue(Files.notExists(ready), "the ready file is removed on exit");
+  }
+
+  @Test
+  void aBadGrpcAddressIsAUsageError() throws Exception {
+    Served s = serve("--grpc", "nowhere");
+    assertEquals(2, awaitExit(s));
+    assertTrue(s.stderr().contains("--grpc 'nowhere' is not HOST:PORT"), s.stderr());
+  }
+
+  @Test
   void aBadDurationIsAUsageError() throws Exception {
     Served s = serve("--for", "soon");
     assertEquals(2, awaitExit(s));

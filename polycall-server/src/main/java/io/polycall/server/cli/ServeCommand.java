@@ -40,7 +40,8 @@ import picocli.CommandLine.Option;
       "Examples:",
       "  polycall --config examples/polycall.yaml serve",
       "  polycall serve --socket-file /tmp/polycall.path --for 30s",
-      "  polycall serve --http 127.0.0.1:8080"
+      "  polycall serve --http 127.0.0.1:8080",
+      "  polycall serve --grpc 127.0.0.1:50051 --ready-file /tmp/node.json"
     })
 final class ServeCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger("io.polycall.server.serve");
@@ -77,6 +78,23 @@ final class ServeCommand implements Callable<Integer> {
   List<String> peers = new ArrayList<>();
 
   @Option(
+      names = "--grpc",
+      paramLabel = "HOST:PORT",
+      description =
+          "Also serve gRPC (polycall.v1.PolyCall, a method per function, reflection, health;"
+              + " spec/WIRE.md) on HOST:PORT, such as 127.0.0.1:50051 (port 0 picks a free one)."
+              + " Overrides the config's grpc.listen.")
+  String grpc;
+
+  @Option(
+      names = "--ready-file",
+      paramLabel = "FILE",
+      description =
+          "Once the node is ready, write FILE (atomically, removed on exit) with one JSON object"
+              + " naming where it listens: {\"socket\": PATH, \"grpc\": \"HOST:PORT\", ...}.")
+  Path readyFile;
+
+  @Option(
       names = "--for",
       paramLabel = "DURATION",
       description = "Stop after this long (500ms, 30s, 5m) instead of waiting for a signal.")
@@ -88,7 +106,7 @@ final class ServeCommand implements Callable<Integer> {
     PolyCallConfig config;
     Node.Serving serving;
     try {
-      config = withHttpOption(cli.loadConfig());
+      config = withGrpcOption(withHttpOption(cli.loadConfig()));
       if (!peers.isEmpty()) {
         config = config.withPeers(config.peers().withMorePeers(peers));
       }
@@ -126,6 +144,9 @@ final class ServeCommand implements Callable<Integer> {
       if (socketFile != null) {
         writeAtomically(socketFile, serving.socketPath() + "\n");
       }
+      if (readyFile != null) {
+        writeAtomically(readyFile, readyJson(serving));
+      }
       if (limit == null) {
         stop.await();
       } else if (!stop.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -136,6 +157,9 @@ final class ServeCommand implements Callable<Integer> {
         serving.close();
         if (socketFile != null) {
           deleteQuietly(socketFile);
+        }
+        if (readyFile != null) {
+          deleteQuietly(readyFile);
         }
         LOG.log(Level.INFO, "stopped");
       } finally {
@@ -169,6 +193,46 @@ final class ServeCommand implements Callable<Integer> {
             : spec.withListen(listen.host(), listen.port()));
   }
 
+  private PolyCallConfig withGrpcOption(PolyCallConfig config) {
+    if (grpc == null) {
+      return config;
+    }
+    ConfigReader.HostPort listen = ConfigReader.hostPort(grpc);
+    if (listen == null) {
+      throw new PolyCallCli.UsageException(
+          io.polycall.Status.INVALID_ARGUMENT.withDescription(
+              "--grpc '"
+                  + grpc
+                  + "' is not HOST:PORT; write 127.0.0.1:50051 (port 0 picks a free one)"));
+    }
+    PolyCallConfig.GrpcSpec spec = config.grpc();
+    return config.withGrpc(
+        spec == null
+            ? PolyCallConfig.GrpcSpec.of(listen.host(), listen.port(), "--grpc")
+            : spec.withListen(listen.host(), listen.port()));
+  }
+
+  /**
+   * The ready file's JSON: {@code socket} always, {@code grpc} and {@code http} when served, each
+   * as a client dials it ({@code 127.0.0.1:PORT} for a server bound to every address).
+   */
+  static String readyJson(Node.Serving serving) {
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    json.put("socket", String.valueOf(serving.socketPath()));
+    if (serving.grpc() != null) {
+      json.put("grpc", serving.grpc().target());
+    }
+    if (serving.http() != null) {
+      java.net.InetSocketAddress a = serving.http().address();
+      String h =
+          a.getAddress() == null || a.getAddress().isAnyLocalAddress()
+              ? "127.0.0.1"
+              : a.getAddress().getHostAddress();
+      json.put("http", (h.contains(":") ? "[" + h + "]" : h) + ":" + serving.http().port());
+    }
+    return json.toString() + "\n";
+  }
+
   /** Readers see the whole path or no file, never half a line. */
   private static void writeAtomically(Path file, String text) {
     Path abs = file.toAbsolutePath();
@@ -179,7 +243,7 @@ final class ServeCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new PolyCallCli.UsageException(
           io.polycall.Status.INVALID_ARGUMENT
-              .withDescription("--socket-file " + file + " cannot be written: " + e)
+              .withDescription(file + " cannot be written: " + e)
               .withCause(e));
     }
   }

@@ -37,7 +37,22 @@ public final class ConfigReader {
   public static final Map<String, String> INTERCEPTORS = Map.of("logging", "logs every call");
 
   private static final Set<String> TOP_KEYS =
-      Set.of("interceptors", "jvm", "native", "workers", "socket_dir", "http", "node_id", "peers");
+      Set.of(
+          "interceptors",
+          "jvm",
+          "native",
+          "workers",
+          "socket_dir",
+          "http",
+          "node_id",
+          "peers",
+          "grpc");
+  private static final Set<String> GRPC_KEYS =
+      Set.of("listen", "tls", "max_message_bytes", "keepalive");
+  private static final Set<String> GRPC_TLS_KEYS =
+      Set.of("cert", "key", "client_ca", "require_client_auth");
+  private static final Set<String> KEEPALIVE_KEYS =
+      Set.of("time", "timeout", "permit_time", "permit_without_calls", "max_idle");
   private static final Set<String> HTTP_KEYS =
       Set.of("listen", "max_body_bytes", "idle_timeout", "write_timeout");
   private static final Set<String> PEERS_KEYS =
@@ -159,7 +174,90 @@ public final class ConfigReader {
     PolyCallConfig.PeersSpec peers =
         top.get("peers") == null ? PolyCallConfig.PeersSpec.NONE : peers(top.get("peers"));
     config = config.withNodeId(nodeId).withPeers(peers);
-    return httpNode == null ? config : config.withHttp(http(httpNode));
+    config = httpNode == null ? config : config.withHttp(http(httpNode));
+    Node grpcNode = top.get("grpc");
+    return grpcNode == null ? config : config.withGrpc(grpc(grpcNode, baseDir));
+  }
+
+  private PolyCallConfig.GrpcSpec grpc(Node node, Path baseDir) {
+    Map<String, Node> m = mapping(node, "grpc", GRPC_KEYS, "the gRPC server's settings");
+    Node listenNode = required(m, "listen", node, "grpc", "an address such as 127.0.0.1:50051");
+    HostPort listen = hostPort(string(listenNode, "grpc.listen"));
+    if (listen == null) {
+      throw invalid(
+          line(listenNode),
+          "grpc.listen",
+          "must be host:port such as 127.0.0.1:50051 (port 0 picks a free one), not "
+              + kind(listenNode));
+    }
+    PolyCallConfig.GrpcSpec d =
+        PolyCallConfig.GrpcSpec.of(listen.host(), listen.port(), where(line(node), "grpc"));
+    PolyCallConfig.GrpcTlsSpec tls = null;
+    if (m.containsKey("tls")) {
+      Node tn = m.get("tls");
+      Map<String, Node> t = mapping(tn, "grpc.tls", GRPC_TLS_KEYS, "the TLS files");
+      Path cert =
+          file(
+              required(t, "cert", tn, "grpc.tls", "the server's PEM certificate chain"),
+              "grpc.tls.cert",
+              baseDir);
+      Path key =
+          file(
+              required(t, "key", tn, "grpc.tls", "the server's PEM private key"),
+              "grpc.tls.key",
+              baseDir);
+      Path ca =
+          t.containsKey("client_ca")
+              ? file(t.get("client_ca"), "grpc.tls.client_ca", baseDir)
+              : null;
+      boolean require = ca != null;
+      if (t.containsKey("require_client_auth")) {
+        require = bool(t.get("require_client_auth"), "grpc.tls.require_client_auth");
+        if (require && ca == null) {
+          throw invalid(
+              line(t.get("require_client_auth")),
+              "grpc.tls.require_client_auth",
+              "needs grpc.tls.client_ca: the CA that client certificates must chain to");
+        }
+      }
+      tls = new PolyCallConfig.GrpcTlsSpec(cert, key, ca, require);
+    }
+    int maxMessage =
+        m.containsKey("max_message_bytes")
+            ? (int) bytes(m.get("max_message_bytes"), "grpc.max_message_bytes")
+            : d.maxMessageBytes();
+    Duration time = null;
+    Duration timeout = null;
+    Duration permit = null;
+    boolean withoutCalls = false;
+    Duration idle = null;
+    if (m.containsKey("keepalive")) {
+      Map<String, Node> k =
+          mapping(m.get("keepalive"), "grpc.keepalive", KEEPALIVE_KEYS, "the keepalive settings");
+      time = k.containsKey("time") ? duration(k.get("time"), "grpc.keepalive.time") : null;
+      timeout =
+          k.containsKey("timeout") ? duration(k.get("timeout"), "grpc.keepalive.timeout") : null;
+      permit =
+          k.containsKey("permit_time")
+              ? duration(k.get("permit_time"), "grpc.keepalive.permit_time")
+              : null;
+      withoutCalls =
+          k.containsKey("permit_without_calls")
+              && bool(k.get("permit_without_calls"), "grpc.keepalive.permit_without_calls");
+      idle =
+          k.containsKey("max_idle") ? duration(k.get("max_idle"), "grpc.keepalive.max_idle") : null;
+    }
+    return new PolyCallConfig.GrpcSpec(
+        d.host(), d.port(), tls, maxMessage, time, timeout, permit, withoutCalls, idle, d.where());
+  }
+
+  /** A file path, relative to the config's directory. */
+  private Path file(Node node, String path, Path baseDir) {
+    String f = string(node, path);
+    if (f.isBlank()) {
+      throw invalid(line(node), path, "must be a file path, not blank");
+    }
+    return baseDir.resolve(f).normalize();
   }
 
   private HttpSpec http(Node node) {
@@ -451,6 +549,8 @@ public final class ConfigReader {
                   Math.round(Double.parseDouble(t.substring(0, t.length() - 1).trim()) * 1000));
         } else if (t.endsWith("m")) {
           d = Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1).trim()) * 60);
+        } else if (t.endsWith("h")) {
+          d = Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1).trim()));
         } else {
           d = null;
         }
