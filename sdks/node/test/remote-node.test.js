@@ -5,33 +5,30 @@
 // worktree: ./mvnw -B -q -o -ntp -pl polycall-server -am package -DskipTests).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as polycall from '../src/index.js';
+import { makeCerts } from './fake-remote.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const JAR = join(ROOT, 'polycall-server', 'target', 'polycall.jar');
 const START_LIMIT_MS = 120_000;
 const url = (scheme, address) => (address.includes('://') ? address : `${scheme}://${address}`);
 
-let proc;
-let dir;
-const node = {};
-
-before(async () => {
+/** Starts `bin/polycall ARGS --ready-file` in `dir`; resolves with its process and addresses. */
+async function serve(dir, args) {
   if (!existsSync(JAR)) {
     throw new Error(
       `${JAR} is missing: the remote-node tests need the Java node. Build it with \`make build\` (make test builds it before the SDK suites), or in a worktree: ./mvnw -B -q -o -ntp -pl polycall-server -am package -DskipTests`,
     );
   }
-  dir = mkdtempSync(join(tmpdir(), 'pc-node-')); // no polycall.yaml here: the built-in example config
   const ready = join(dir, 'ready.json');
   const log = join(dir, 'node.log');
-  proc = spawn(join(ROOT, 'bin', 'polycall'), ['serve', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--ready-file', ready], {
+  const proc = spawn(join(ROOT, 'bin', 'polycall'), [...args, '--ready-file', ready], {
     cwd: dir,
     stdio: ['ignore', 'ignore', openSync(log, 'w')],
   });
@@ -44,19 +41,33 @@ before(async () => {
       throw new Error(`bin/polycall serve did not get ready (exit ${code}):\n${readFileSync(log, 'utf8').slice(-3000)}`);
     }
   }
-  const info = JSON.parse(readFileSync(ready, 'utf8'));
-  node.grpc = url('grpc', info.grpc);
-  node.http = url('http', info.http);
+  return { proc, info: JSON.parse(readFileSync(ready, 'utf8')) };
+}
+
+/** SIGTERM (the node drains its workers), SIGKILL after 30 s. */
+async function stop(proc) {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+let proc;
+let dir;
+const node = {};
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pc-node-')); // no polycall.yaml here: the built-in example config
+  const started = await serve(dir, ['serve', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0']);
+  proc = started.proc;
+  node.grpc = url('grpc', started.info.grpc);
+  node.http = url('http', started.info.http);
 });
 
 after(async () => {
-  if (proc && proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await stop(proc);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -113,4 +124,42 @@ for (const transport of ['grpc', 'http']) {
       assert.equal(await client.invoke('math.add', [1, 1], { timeoutMs: 30_000 }), 2);
     });
   });
+}
+
+describe('the real node over grpcs with mutual TLS', { skip: !haveOpenssl() && 'needs the openssl command' }, () => {
+  let tls;
+  let certs;
+  before(async () => {
+    certs = makeCerts();
+    writeFileSync(
+      join(certs.dir, 'polycall.yaml'),
+      'jvm: [io.polycall.server.examples.MathFunctions]\ngrpc:\n  listen: 127.0.0.1:0\n  tls: {cert: server.pem, key: server.key, client_ca: ca.pem}\n',
+    );
+    tls = await serve(certs.dir, ['--config', join(certs.dir, 'polycall.yaml'), 'serve']);
+  });
+  after(async () => {
+    await stop(tls?.proc);
+    rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  test('a client with its certificate calls; one without, or without the CA, is refused', async () => {
+    const target = url('grpcs', tls.info.grpc);
+    const client = await polycall.connect(target, { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey });
+    try {
+      assert.equal(await client.call('math.add', 20, 22), 42);
+    } finally {
+      await client.close();
+    }
+    await assert.rejects(polycall.connect(target, { ca: certs.ca, connectTimeoutMs: 10_000 }), polycall.UnavailableError);
+    await assert.rejects(polycall.connect(target, { connectTimeoutMs: 10_000 }), polycall.UnavailableError);
+  });
+});
+
+function haveOpenssl() {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
 }

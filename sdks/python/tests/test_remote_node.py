@@ -9,7 +9,9 @@ The node is polycall-server/target/polycall.jar, which `make test` builds before
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import shutil
 import signal
 import subprocess
 import time
@@ -22,6 +24,7 @@ import pytest
 import polycall
 
 pytest.importorskip("grpc")
+from fakeremote import Certs, make_certs
 
 ROOT = Path(__file__).resolve().parents[3]
 JAR = ROOT / "polycall-server" / "target" / "polycall.jar"
@@ -32,28 +35,19 @@ def _url(scheme: str, address: str) -> str:
     return address if "://" in address else f"{scheme}://{address}"
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+@contextlib.contextmanager
+def _serving(d: Path, *args: str) -> Iterator[dict[str, str]]:
+    """`bin/polycall serve ARGS --ready-file` in `d`; the ready file's addresses; then SIGTERM."""
     if not JAR.is_file():
         pytest.fail(
             f"{JAR} is missing: the remote-node tests need the Java node. Build it with"
             " `make build` (make test builds it before the SDK suites), or in a worktree:"
             " ./mvnw -B -q -o -ntp -pl polycall-server -am package -DskipTests"
         )
-    d = tmp_path_factory.mktemp("node")  # no polycall.yaml here: the built-in example config
     ready = d / "ready.json"
     log = (d / "node.log").open("wb")
     proc = subprocess.Popen(
-        [
-            str(ROOT / "bin" / "polycall"),
-            "serve",
-            "--grpc",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-            "--ready-file",
-            str(ready),
-        ],
+        [str(ROOT / "bin" / "polycall"), *args, "--ready-file", str(ready)],
         cwd=d,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -66,8 +60,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
                 tail = (d / "node.log").read_text(errors="replace")[-3000:]
                 pytest.fail(f"bin/polycall serve did not get ready (exit {proc.poll()}):\n{tail}")
             time.sleep(0.1)
-        info = json.loads(ready.read_text())
-        yield {"grpc": _url("grpc", info["grpc"]), "http": _url("http", info["http"])}
+        yield json.loads(ready.read_text())
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -77,6 +70,13 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    d = tmp_path_factory.mktemp("node")  # no polycall.yaml here: the built-in example config
+    with _serving(d, "serve", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0") as info:
+        yield {"grpc": _url("grpc", info["grpc"]), "http": _url("http", info["http"])}
 
 
 TRANSPORTS = ["grpc", "http"]
@@ -156,3 +156,48 @@ def test_the_asyncio_client_calls_the_node_concurrently(
             return list(await asyncio.gather(*(client.call("math.square", i) for i in range(16))))
 
     assert asyncio.run(main()) == [i * i for i in range(16)]
+
+
+# ---- TLS with the real node: its grpc.tls config section, mutual TLS -------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Certs]]:
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make test certificates")
+    d = tmp_path_factory.mktemp("tlsnode")
+    certs = make_certs(d)
+    (d / "polycall.yaml").write_text(
+        "jvm: [io.polycall.server.examples.MathFunctions]\n"
+        "grpc:\n"
+        "  listen: 127.0.0.1:0\n"
+        "  tls: {cert: server.pem, key: server.key, client_ca: ca.pem}\n"
+    )
+    with _serving(d, "--config", str(d / "polycall.yaml"), "serve") as info:
+        yield _url("grpcs", info["grpc"]), certs
+
+
+def test_grpcs_with_a_client_certificate_reaches_the_real_node(
+    tls_node: tuple[str, Certs],
+) -> None:
+    url, certs = tls_node
+    with polycall.connect(url, ca=certs.ca, cert=certs.client_cert, key=certs.client_key) as c:
+        assert c.call("math.add", 20, 22) == 42
+
+    async def main() -> int:
+        async with await polycall.aio.connect(
+            url, ca=certs.ca, cert=certs.client_cert, key=certs.client_key
+        ) as client:
+            return int(await client.call("math.square", 9))
+
+    assert asyncio.run(main()) == 81
+
+
+def test_the_real_node_refuses_a_client_without_certificate_or_trust(
+    tls_node: tuple[str, Certs],
+) -> None:
+    url, certs = tls_node
+    with pytest.raises(polycall.Unavailable):  # no client certificate: mTLS refuses it
+        polycall.connect(url, ca=certs.ca, timeout=10)
+    with pytest.raises(polycall.Unavailable):  # the system CAs do not know the node
+        polycall.connect(url, timeout=10)
