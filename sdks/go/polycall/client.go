@@ -86,7 +86,7 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		if s == connectivity.Ready {
 			break
 		}
-		if s == connectivity.TransientFailure || s == connectivity.Shutdown {
+		if s == connectivity.Shutdown || (s == connectivity.TransientFailure && !o.waitReady) {
 			conn.Close()
 			return nil, Errorf(Unavailable, "cannot connect to the node at %s (is it running and serving gRPC there?)", target)
 		}
@@ -126,6 +126,7 @@ func newClient(conn grpc.ClientConnInterface, o *options) *Client {
 		callOpts: []grpc.CallOption{
 			grpc.MaxCallRecvMsgSize(o.maxMsgBytes),
 			grpc.MaxCallSendMsgSize(o.maxMsgBytes),
+			grpc.WaitForReady(o.waitReady),
 		},
 	}
 }

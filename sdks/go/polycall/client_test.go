@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/polycall/polycall/sdks/go/polycall"
+	"github.com/polycall/polycall/sdks/go/polycallpb"
 )
 
 func dial(t *testing.T, addr string, opts ...polycall.Option) *polycall.Client {
@@ -453,4 +454,38 @@ func TestNewClientWrapsAConnectionMadeElsewhere(t *testing.T) {
 	}
 	_, err = polycall.NewClient(conn, polycall.WithTLS(&tls.Config{}))
 	wantCode(t, err, polycall.InvalidArgument)
+}
+
+func TestWithWaitForReadyDialWaitsForANodeThatIsStillStarting(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close() // nothing listens there until the node below starts
+	done := make(chan error, 1)
+	var c *polycall.Client
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		var err error
+		c, err = polycall.Dial(ctx, addr, polycall.WithWaitForReady())
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // let the first attempts fail
+	lis, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	srv := grpc.NewServer()
+	polycallpb.RegisterPolyCallServer(srv, &fakeNode{cancelled: make(chan string, 1)})
+	go srv.Serve(lis)
+	defer srv.Stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v, err := c.Call(context.Background(), "math.add", 1, 2); err != nil || v.String() != "3" {
+		t.Fatalf("%v %v", v, err)
+	}
 }

@@ -19,6 +19,7 @@ type options struct {
 	maxMsgBytes int
 	dialOpts    []grpc.DialOption
 	metadata    map[string]string
+	waitReady   bool
 }
 
 // DefaultMaxMessageBytes is the largest message a Client sends or receives unless
@@ -108,6 +109,17 @@ func WithMaxMessageBytes(n int) Option {
 			return Errorf(InvalidArgument, "WithMaxMessageBytes needs a positive size, got %d", n)
 		}
 		o.maxMsgBytes = n
+		return nil
+	}
+}
+
+// WithWaitForReady makes Dial wait for the node until its context ends, instead of failing with
+// UNAVAILABLE when the first connection attempt fails (for a node that is still starting), and
+// makes calls wait for the connection to come back instead of failing at once while it is down.
+// Their contexts still bound the wait.
+func WithWaitForReady() Option {
+	return func(o *options) error {
+		o.waitReady = true
 		return nil
 	}
 }
