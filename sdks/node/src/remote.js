@@ -272,8 +272,11 @@ export class HttpTransport extends EventEmitter {
 
   async call(name, args, options = {}) {
     const body = args.map((a) => toJson(a)); // a bad value fails here, before any request
+    const start = performance.now();
     const sig = await this.signatureOf(name, options);
-    const result = await this.callRaw(name, body, options);
+    // The first call of a function also paid for its signature: the rest of the deadline is left.
+    const left = options.timeoutMs ? { ...options, timeoutMs: Math.max(0.001, options.timeoutMs - (performance.now() - start)) } : options;
+    const result = await this.callRaw(name, body, left);
     return fromJson(result, sig?.result, this);
   }
 
@@ -313,7 +316,10 @@ export class HttpTransport extends EventEmitter {
     signal?.throwIfAborted?.call(signal);
     const data = Buffer.from(JSON.stringify(body));
     const headers = { ...(metadata ?? {}), ...this.headers, 'content-length': data.length };
-    if (timeoutMs) headers['x-polycall-timeout'] = `${timeoutMs}ms`;
+    if (timeoutMs) {
+      const ms = Math.min(timeoutMs, 1e12); // the header takes plain decimals, not 1e+21
+      headers['x-polycall-timeout'] = `${Number.isInteger(ms) ? ms : ms.toFixed(3)}ms`;
+    }
     const path = `${this.target.path}/v1/call/${encodeURIComponent(name).replace(/%40/g, '@')}`;
     return new Promise((resolve, reject) => {
       let settled = false;

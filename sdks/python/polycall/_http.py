@@ -25,6 +25,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -143,7 +144,10 @@ class HttpTransport:
 
     def call(self, name: str, args: list[Any], timeout: float | None) -> Any:
         body = [to_json(a) for a in args]  # before any request: a bad value sends nothing
+        start = time.monotonic()
         sig = self._signature_of(name, timeout)
+        if timeout is not None:  # the first call of a function also paid for its signature
+            timeout = max(0.0, timeout - (time.monotonic() - start))
         result = self._call_raw(name, body, timeout)
         return from_json(result, sig.result if sig is not None else None)
 
