@@ -12,6 +12,10 @@ import io.polycall.gateway.HttpGateway;
 import io.polycall.grpc.GrpcServer;
 import io.polycall.grpc.GrpcTls;
 import io.polycall.grpc.RemoteBridge;
+import io.polycall.security.AuthenticationInterceptor;
+import io.polycall.security.AuthorizationInterceptor;
+import io.polycall.security.ListenerSafety;
+import io.polycall.security.LocalCaller;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
 import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
@@ -106,15 +110,42 @@ public final class Node {
    * clients to call the node's functions.
    */
   public static Serving serve(PolyCallConfig config) {
-    return start(config, true);
+    return start(config, true, false);
+  }
+
+  /**
+   * Like {@link #serve}; with {@code insecure}, network listeners bound beyond loopback start even
+   * without authentication (logged at WARNING), as {@code polycall serve --insecure} asks.
+   *
+   * @throws StatusException FAILED_PRECONDITION for an exposed listener without authentication
+   */
+  public static Serving serve(PolyCallConfig config, boolean insecure) {
+    return start(config, true, insecure);
   }
 
   private static Serving start(PolyCallConfig config, boolean socket) {
+    return start(config, socket, false);
+  }
+
+  private static Serving start(PolyCallConfig config, boolean socket, boolean insecure) {
+    if (socket) {
+      ListenerSafety.check(listeners(config), config.auth().jwt() != null, insecure);
+    }
     PolyCall.Builder builder = PolyCall.builder();
+    // audit -> authn -> authz -> limits -> the configured interceptors: every decision is seen by
+    // the audit log, and nothing configured runs for a caller who was refused.
+    AuthenticationInterceptor authn = authentication(config.auth());
+    if (authn != null) {
+      builder.withInterceptor(authn);
+      builder.withInterceptor(authorization(config.auth()));
+    }
     for (String name : config.interceptors()) {
       builder.withInterceptor(interceptor(name));
     }
     PolyCall pc = builder.build();
+    if (authn != null && config.auth().localIdentity() != null) {
+      LOCAL_CALLERS.put(pc, authn.localCaller(pc, config.auth().localIdentity()));
+    }
     GrpcServer grpc = null;
     try {
       for (JvmClass c : config.jvm()) {
@@ -231,6 +262,71 @@ public final class Node {
         remote.peers().stream()
             .map(p -> p.nodeId().isEmpty() ? p.address() : p.nodeId() + "@" + p.address())
             .toList());
+  }
+
+  /** The local callers of nodes started here, by node (weakly: a closed node may go). */
+  private static final java.util.Map<PolyCall, LocalCaller> LOCAL_CALLERS =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  /**
+   * The caller for in-process calls as the config's {@code security.local_identity}; empty when the
+   * config names none (or {@code node} was not started by this class). Transports are never handed
+   * it: it is not a {@link io.polycall.Caller}.
+   */
+  public static Optional<LocalCaller> localCaller(PolyCall node) {
+    return Optional.ofNullable(LOCAL_CALLERS.get(node));
+  }
+
+  /**
+   * The network listeners {@code serve} opens that do not authenticate their callers themselves,
+   * for the safe-default check. A gRPC server that requires client certificates (mTLS) does.
+   */
+  static List<ListenerSafety.Listener> listeners(PolyCallConfig config) {
+    List<ListenerSafety.Listener> out = new ArrayList<>();
+    PolyCallConfig.HttpSpec http = config.http();
+    if (http != null) {
+      out.add(new ListenerSafety.Listener(http.where(), hostPort(http.host(), http.port())));
+    }
+    PolyCallConfig.GrpcSpec grpc = config.grpc();
+    boolean mtls = grpc != null && grpc.tls() != null && grpc.tls().requireClientAuth();
+    if (grpc != null && !mtls) {
+      out.add(new ListenerSafety.Listener(grpc.where(), hostPort(grpc.host(), grpc.port())));
+    }
+    return out;
+  }
+
+  private static String hostPort(String host, int port) {
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+  }
+
+  /** The listeners beyond loopback that nothing authenticates (what --insecure lets through). */
+  public static List<ListenerSafety.Listener> insecureListeners(PolyCallConfig config) {
+    if (config.auth().jwt() != null) {
+      return List.of();
+    }
+    return listeners(config).stream().filter(l -> !ListenerSafety.isLoopback(l.address())).toList();
+  }
+
+  /** The authentication stage, or null when the config has no security settings. */
+  private static AuthenticationInterceptor authentication(PolyCallConfig.AuthSpec auth) {
+    if (!auth.isConfigured()) {
+      return null;
+    }
+    try {
+      return auth.jwt() == null
+          ? AuthenticationInterceptor.localOnly()
+          : AuthenticationInterceptor.jwt(auth.jwt());
+    } catch (StatusException e) {
+      throw located(auth.where() + ".authentication.jwt", e);
+    }
+  }
+
+  private static AuthorizationInterceptor authorization(PolyCallConfig.AuthSpec auth) {
+    try {
+      return AuthorizationInterceptor.watching(auth.policy());
+    } catch (StatusException e) {
+      throw located(auth.where() + ".policy", e);
+    }
   }
 
   private static WorkerSupervisor openSocket(PolyCall pc, PolyCallConfig config) {

@@ -70,6 +70,17 @@ import java.util.Objects;
  *     permit_time: 5m                  # clients may ping no more often than this
  *     permit_without_calls: false      # may clients ping while no call is open
  *     max_idle: 30m                    # close connections without calls for this long
+ * security:                            # optional; docs/security.md
+ *   authentication:
+ *     jwt:                             # bearer tokens in the 'authorization' metadata
+ *       audience: polycall             # required: the aud tokens must name
+ *       issuer: https://id.example     # optional: the iss tokens must name
+ *       jwks_file: keys/jwks.json      # RS256/ES256/HS256 keys, re-read when it changes
+ *       hs256_secret_file: keys/hs256  # and/or one HS256 secret (32 bytes or more)
+ *       clock_skew: 30s                # optional, default 30s, at most 5m
+ *       roles_claim: roles             # optional, default roles
+ *   policy: policy.yaml                # who may call what; re-read when it changes
+ *   local_identity: app                # optional: in-process calls run as local:app
  * }</pre>
  *
  * <p>A class registers its static {@code @PolyFunction} methods, and its instance ones on an
@@ -99,6 +110,7 @@ public final class PolyCallConfig {
   private final String nodeId;
   private final GrpcSpec grpc;
   private final PeersSpec peers;
+  private final AuthSpec auth;
 
   /**
    * A Java class to register.
@@ -323,6 +335,26 @@ public final class PolyCallConfig {
     }
   }
 
+  /**
+   * Who may call ({@code security.authentication}, {@code security.policy}, {@code
+   * security.local_identity}); {@link #NO_AUTH} when the config has none of them.
+   *
+   * @param jwt how bearer tokens are checked; null: no tokens accepted
+   * @param policy the policy file; null: no authorization stage
+   * @param localIdentity the name in-process calls run as ({@code local:NAME}); null: none
+   * @param where file, line and key path of the section, for messages
+   */
+  public record AuthSpec(
+      io.polycall.security.JwtSettings jwt, Path policy, String localIdentity, String where) {
+    /** Whether any of authentication, policy or local identity is configured. */
+    public boolean isConfigured() {
+      return jwt != null || policy != null || localIdentity != null;
+    }
+  }
+
+  /** No authentication, no policy: every call goes through (loopback-only nodes). */
+  public static final AuthSpec NO_AUTH = new AuthSpec(null, null, null, "");
+
   /** Made by {@link #load} and {@link #parse}; public for tests and programmatic use. */
   public PolyCallConfig(
       String source,
@@ -357,6 +389,7 @@ public final class PolyCallConfig {
     this.nodeId = defaultNodeId();
     this.peers = PeersSpec.NONE;
     this.grpc = null;
+    this.auth = NO_AUTH;
   }
 
   private PolyCallConfig(PolyCallConfig base, HttpSpec http, String nodeId, PeersSpec peers) {
@@ -376,6 +409,32 @@ public final class PolyCallConfig {
     this.nodeId = nodeId == null || nodeId.isBlank() ? defaultNodeId() : nodeId;
     this.peers = Objects.requireNonNull(peers, "peers");
     this.grpc = grpc;
+    this.auth = base.auth;
+  }
+
+  private PolyCallConfig(PolyCallConfig base, AuthSpec auth) {
+    this.source = base.source;
+    this.baseDir = base.baseDir;
+    this.interceptors = base.interceptors;
+    this.jvm = base.jvm;
+    this.natives = base.natives;
+    this.workers = base.workers;
+    this.socketDir = base.socketDir;
+    this.http = base.http;
+    this.nodeId = base.nodeId;
+    this.peers = base.peers;
+    this.grpc = base.grpc;
+    this.auth = Objects.requireNonNull(auth, "auth");
+  }
+
+  /** This config with {@code newAuth} as its authentication and policy settings. */
+  public PolyCallConfig withAuth(AuthSpec newAuth) {
+    return new PolyCallConfig(this, newAuth);
+  }
+
+  /** Authentication, policy and local identity ({@link #NO_AUTH} when none is configured). */
+  public AuthSpec auth() {
+    return auth;
   }
 
   /** This config with the gRPC server's settings (null: no gRPC server). */

@@ -7,6 +7,8 @@ import io.polycall.StatusException;
 import io.polycall.Type;
 import io.polycall.Value;
 import io.polycall.gateway.JsonValues;
+import io.polycall.security.LocalCaller;
+import io.polycall.server.Node;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +35,7 @@ import picocli.CommandLine.Parameters;
       "  polycall call math.add 1 2",
       "  polycall call stats.mean '[1, 2, 3]'",
       "  polycall call zlib.crc32 '\"hello\"'",
+      "  polycall -c polycall.yaml call --token \"$TOKEN\" math.add 1 2",
       "",
       "On failure: CODE: message and the cross-language stack on stderr; see 'polycall --help'"
           + " for exit codes."
@@ -61,6 +64,14 @@ final class CallCommand implements Callable<Integer> {
   @Option(names = "--pretty", description = "Indent the JSON result.")
   boolean pretty;
 
+  @Option(
+      names = "--token",
+      paramLabel = "JWT",
+      description =
+          "Call as the holder of this bearer token (polycall token issue); without it, a node"
+              + " with security calls as its security.local_identity.")
+  String token;
+
   @Override
   public Integer call() {
     CallOptions options = CallOptions.DEFAULT;
@@ -79,7 +90,17 @@ final class CallCommand implements Callable<Integer> {
         throw new PolyCallCli.UsageException(e.status());
       }
     }
-    Value result = cli.node().call(name, values, options);
+    Value result;
+    var local =
+        token == null ? Node.localCaller(cli.node()) : java.util.Optional.<LocalCaller>empty();
+    if (local.isPresent()) {
+      result = local.get().call(name, values, options);
+    } else {
+      if (token != null) {
+        options = options.withMetadata("authorization", "Bearer " + token.strip());
+      }
+      result = cli.node().call(name, values, options);
+    }
     spec.commandLine()
         .getOut()
         .println(pretty ? JsonValues.toPrettyJsonText(result) : JsonValues.toJsonText(result));

@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
  *   polycall [--config FILE] describe NAME        signature, bridge, version, tags, doc
  *   polycall [--config FILE] call NAME [ARG...]   each ARG is JSON; the result is JSON on stdout
  *   polycall [--config FILE] serve [--for 30s]    serves the node's Unix socket until a signal
+ *   polycall [--config FILE] token issue --sub S  a signed bearer token (docs/security.md)
  *   polycall demo                                 a tour of PolyCall, self-contained
  * </pre>
  *
@@ -44,6 +45,7 @@ import picocli.CommandLine.Option;
       DescribeCommand.class,
       CallCommand.class,
       ServeCommand.class,
+      TokenCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },

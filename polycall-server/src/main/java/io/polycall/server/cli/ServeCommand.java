@@ -1,6 +1,7 @@
 package io.polycall.server.cli;
 
 import io.polycall.StatusException;
+import io.polycall.security.ListenerSafety;
 import io.polycall.server.Node;
 import io.polycall.server.PolyCallConfig;
 import io.polycall.server.internal.ConfigReader;
@@ -95,6 +96,17 @@ final class ServeCommand implements Callable<Integer> {
   Path readyFile;
 
   @Option(
+      names = "--insecure",
+      description =
+          "Start even though a gRPC or HTTP listener is bound beyond loopback without"
+              + " authentication (refused otherwise). Logged at WARNING at start and every 10"
+              + " minutes.")
+  boolean insecure;
+
+  /** How often an insecure node says so again. */
+  private static final Duration INSECURE_REMINDER = Duration.ofMinutes(10);
+
+  @Option(
       names = "--for",
       paramLabel = "DURATION",
       description = "Stop after this long (500ms, 30s, 5m) instead of waiting for a signal.")
@@ -111,7 +123,7 @@ final class ServeCommand implements Callable<Integer> {
         config = config.withPeers(config.peers().withMorePeers(peers));
       }
       LOG.log(Level.INFO, "starting the node from {0}", config.source());
-      serving = Node.serve(config);
+      serving = Node.serve(config, insecure);
     } catch (StatusException e) {
       throw new PolyCallCli.ConfigException(e.status());
     }
@@ -147,10 +159,21 @@ final class ServeCommand implements Callable<Integer> {
       if (readyFile != null) {
         writeAtomically(readyFile, readyJson(serving));
       }
-      if (limit == null) {
-        stop.await();
-      } else if (!stop.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-        LOG.log(Level.INFO, "--for {0} is over; draining the workers", duration);
+      List<ListenerSafety.Listener> exposed = insecure ? Node.insecureListeners(config) : List.of();
+      long deadline = limit == null ? 0 : System.nanoTime() + limit.toNanos();
+      while (true) {
+        long wait = limit == null ? Long.MAX_VALUE : deadline - System.nanoTime();
+        if (!exposed.isEmpty()) {
+          wait = Math.min(wait, INSECURE_REMINDER.toNanos());
+        }
+        if (stop.await(wait, TimeUnit.NANOSECONDS)) {
+          break;
+        }
+        if (limit != null && deadline - System.nanoTime() <= 0) {
+          LOG.log(Level.INFO, "--for {0} is over; draining the workers", duration);
+          break;
+        }
+        ListenerSafety.warn(exposed);
       }
     } finally {
       try {

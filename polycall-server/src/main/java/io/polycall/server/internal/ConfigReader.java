@@ -46,7 +46,8 @@ public final class ConfigReader {
           "http",
           "node_id",
           "peers",
-          "grpc");
+          "grpc",
+          "security");
   private static final Set<String> GRPC_KEYS =
       Set.of("listen", "tls", "max_message_bytes", "keepalive");
   private static final Set<String> GRPC_TLS_KEYS =
@@ -74,6 +75,17 @@ public final class ConfigReader {
           "node",
           "start_timeout",
           "optional");
+
+  /** The keys of {@code security:} that {@link #auth} reads. */
+  private static final Set<String> SECURITY_AUTH_KEYS =
+      Set.of("authentication", "policy", "local_identity");
+
+  /** Every key of {@code security:}; each group is read by its own method. */
+  private static final Set<String> SECURITY_KEYS = SECURITY_AUTH_KEYS;
+
+  private static final Set<String> AUTHENTICATION_KEYS = Set.of("jwt");
+  private static final Set<String> JWT_KEYS =
+      Set.of("issuer", "audience", "jwks_file", "hs256_secret_file", "clock_skew", "roles_claim");
 
   /** The languages a worker pool may run, with the key that names its runtime. */
   private static final Map<String, String> LANGUAGES = Map.of("python", "python", "node", "node");
@@ -176,7 +188,118 @@ public final class ConfigReader {
     config = config.withNodeId(nodeId).withPeers(peers);
     config = httpNode == null ? config : config.withHttp(http(httpNode));
     Node grpcNode = top.get("grpc");
-    return grpcNode == null ? config : config.withGrpc(grpc(grpcNode, baseDir));
+    config = grpcNode == null ? config : config.withGrpc(grpc(grpcNode, baseDir));
+    Node securityNode = top.get("security");
+    Map<String, Node> security =
+        securityNode == null
+            ? Map.of()
+            : mapping(securityNode, "security", SECURITY_KEYS, "the security section");
+    return config.withAuth(auth(security, securityNode, baseDir));
+  }
+
+  /** {@code security.authentication}, {@code security.policy}, {@code security.local_identity}. */
+  private PolyCallConfig.AuthSpec auth(Map<String, Node> security, Node section, Path baseDir) {
+    if (security.keySet().stream().noneMatch(SECURITY_AUTH_KEYS::contains)) {
+      return PolyCallConfig.NO_AUTH;
+    }
+    io.polycall.security.JwtSettings jwt = null;
+    Node authn = security.get("authentication");
+    if (authn != null) {
+      Map<String, Node> a =
+          mapping(authn, "security.authentication", AUTHENTICATION_KEYS, "the authentication");
+      Node jwtNode =
+          required(
+              a,
+              "jwt",
+              authn,
+              "security.authentication",
+              "how bearer tokens are checked (audience, jwks_file or hs256_secret_file)");
+      jwt = jwt(jwtNode, "security.authentication.jwt", baseDir);
+    }
+    Path policy = null;
+    Node policyNode = security.get("policy");
+    if (policyNode != null) {
+      String file = string(policyNode, "security.policy");
+      if (file.isBlank()) {
+        throw invalid(line(policyNode), "security.policy", "must be a file path, not blank");
+      }
+      policy = baseDir.resolve(file).normalize();
+    }
+    String local = null;
+    Node localNode = security.get("local_identity");
+    if (localNode != null) {
+      local = string(localNode, "security.local_identity");
+      if (!local.matches("[A-Za-z0-9_][A-Za-z0-9_.@-]*")) {
+        throw invalid(
+            line(localNode),
+            "security.local_identity",
+            "'"
+                + local
+                + "' is not an identity name; use letters, digits, '_', '.', '@' and '-' (the"
+                + " policy names it local:"
+                + local
+                + ")");
+      }
+    }
+    if (policy == null) {
+      // Deny by default: authenticating callers without saying what they may call would let
+      // every holder of a valid token call everything.
+      throw invalid(
+          line(section),
+          "security",
+          "needs key 'policy': with authentication or a local identity, a policy file says who"
+              + " may call what (nothing is allowed without one); see docs/security.md");
+    }
+    return new PolyCallConfig.AuthSpec(jwt, policy, local, where(line(section), "security"));
+  }
+
+  private io.polycall.security.JwtSettings jwt(Node node, String path, Path baseDir) {
+    Map<String, Node> m = mapping(node, path, JWT_KEYS, "the JWT settings");
+    Node audNode =
+        required(m, "audience", node, path, "the audience tokens must name, such as polycall");
+    String audience = string(audNode, path + ".audience");
+    if (audience.isBlank()) {
+      throw invalid(line(audNode), path + ".audience", "must not be blank");
+    }
+    Path jwks =
+        m.containsKey("jwks_file")
+            ? baseDir.resolve(string(m.get("jwks_file"), path + ".jwks_file")).normalize()
+            : null;
+    Path secret =
+        m.containsKey("hs256_secret_file")
+            ? baseDir
+                .resolve(string(m.get("hs256_secret_file"), path + ".hs256_secret_file"))
+                .normalize()
+            : null;
+    if (jwks == null && secret == null) {
+      throw invalid(
+          line(node),
+          path,
+          "needs 'jwks_file' or 'hs256_secret_file' (or both): the keys that verify tokens");
+    }
+    Duration skew = io.polycall.security.JwtSettings.DEFAULT_CLOCK_SKEW;
+    if (m.containsKey("clock_skew")) {
+      skew = duration(m.get("clock_skew"), path + ".clock_skew");
+      if (skew.compareTo(Duration.ofMinutes(5)) > 0) {
+        throw invalid(
+            line(m.get("clock_skew")),
+            path + ".clock_skew",
+            "is more than 5m; fix the clocks (NTP) rather than accept tokens that long expired");
+      }
+    }
+    String rolesClaim =
+        m.containsKey("roles_claim")
+            ? string(m.get("roles_claim"), path + ".roles_claim")
+            : "roles";
+    String issuer = m.containsKey("issuer") ? string(m.get("issuer"), path + ".issuer") : null;
+    return new io.polycall.security.JwtSettings(
+        issuer,
+        audience,
+        jwks,
+        secret,
+        skew,
+        rolesClaim,
+        io.polycall.security.JwtSettings.DEFAULT_RELOAD_INTERVAL);
   }
 
   private PolyCallConfig.GrpcSpec grpc(Node node, Path baseDir) {
