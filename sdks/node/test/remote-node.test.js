@@ -5,12 +5,13 @@
 // worktree: ./mvnw -B -q -o -ntp -pl polycall-server -am package -DskipTests).
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as polycall from '../src/index.js';
 import { makeCerts } from './fake-remote.js';
 
@@ -116,6 +117,12 @@ for (const transport of ['grpc', 'http']) {
         assert.ok(e.frames.some((f) => f.language === 'python'));
         return true;
       });
+    });
+
+    test("the README's remote example runs against the node", async () => {
+      const example = fileURLToPath(new URL('../examples/remote.mjs', import.meta.url));
+      const { stdout } = await promisify(execFile)(process.execPath, [example, node[transport]]);
+      assert.deepEqual(stdout.trim().split('\n'), ['3', '2.5', "NOT_FOUND [ 'math.add' ]", '[ 0, 1, 4, 9, 16 ]']);
     });
 
     test('an expired deadline is DEADLINE_EXCEEDED, and the node keeps serving', async () => {

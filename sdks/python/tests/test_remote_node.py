@@ -14,6 +14,7 @@ import json
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -156,6 +157,21 @@ def test_the_asyncio_client_calls_the_node_concurrently(
             return list(await asyncio.gather(*(client.call("math.square", i) for i in range(16))))
 
     assert asyncio.run(main()) == [i * i for i in range(16)]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_the_readmes_remote_example_runs_against_the_node(
+    node: dict[str, str], transport: str
+) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "remote_client.py"
+    out = subprocess.run(
+        [sys.executable, str(example), node[transport]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.splitlines()
+    assert out == ["3", "4.5", "not found: ['math.add']", "[0, 1, 4, 9, 16]"]
 
 
 # ---- TLS with the real node: its grpc.tls config section, mutual TLS -------------------------
