@@ -109,7 +109,9 @@ func startNode(config string) (*node, error) {
 	n.cmd.Dir = top
 	n.cmd.Stdout = n
 	n.cmd.Stderr = n
-	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // stop takes its children too
+	// Its own process group, so that stop takes its children too; and SIGTERM when this test
+	// process dies without running stop (Ctrl-C), so that no node outlives the test.
+	n.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := n.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("cannot start bin/polycall: %v", err)
 	}
