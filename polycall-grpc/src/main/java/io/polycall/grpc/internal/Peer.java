@@ -14,7 +14,8 @@ public final class Peer {
   private final PeerConnection connection;
   private final AtomicInteger outstanding = new AtomicInteger();
   private volatile String nodeId = "";
-  private volatile String unhealthy = "not checked yet";
+  private final java.util.concurrent.atomic.AtomicReference<String> unhealthy =
+      new java.util.concurrent.atomic.AtomicReference<>("not checked yet");
   private volatile Map<String, FunctionInfo> functions = Map.of();
 
   public Peer(String address, PeerConnection connection) {
@@ -39,21 +40,29 @@ public final class Peer {
   }
 
   public boolean isHealthy() {
-    return unhealthy == null;
+    return unhealthy.get() == null;
   }
 
   /** Why the node is not used, or null when it is healthy. */
   public String unhealthyReason() {
-    return unhealthy;
+    return unhealthy.get();
   }
 
   public void markHealthy() {
-    unhealthy = null;
+    unhealthy.set(null);
     missedChecks = 0;
   }
 
   public void markUnhealthy(String reason) {
-    unhealthy = reason == null ? "unhealthy" : reason;
+    unhealthy.set(reason == null ? "unhealthy" : reason);
+  }
+
+  /**
+   * Takes a healthy node out of rotation; false if it already was out. When a node dies with many
+   * calls in flight, exactly one of them learns it first.
+   */
+  public boolean takeOut(String reason) {
+    return unhealthy.compareAndSet(null, reason == null ? "unhealthy" : reason);
   }
 
   /**
@@ -64,7 +73,7 @@ public final class Peer {
    */
   public void missedHealthCheck(String reason) {
     int missed = ++missedChecks;
-    if (missed >= FAILURE_THRESHOLD || unhealthy != null) {
+    if (missed >= FAILURE_THRESHOLD || unhealthy.get() != null) {
       markUnhealthy(reason);
     }
   }

@@ -41,6 +41,11 @@ public final class RetryBudget {
     return now > threshold;
   }
 
+  /** Whether a retry is allowed now, taking no token (for failures already paid for). */
+  public boolean allowsRetry() {
+    return tokens.get() > threshold;
+  }
+
   public void onSuccess() {
     tokens.updateAndGet(t -> Math.min(maxTokens, t + ratio));
   }

@@ -82,9 +82,11 @@ public final class Router {
         return v;
       } catch (NodeUnavailableException e) {
         // The node, not the function, failed: stop sending it calls until it passes a check.
-        peer.markUnhealthy("a call failed: " + e.getMessage());
+        // A node dying with many calls in flight is one failure for the retry budget, paid by
+        // the call that noticed first, so that all of its calls can go elsewhere.
+        boolean first = peer.takeOut("a call failed: " + e.getMessage());
         failures.add(peer + ": " + e.getMessage());
-        if (!retry(idempotent, all, tried, context)) {
+        if (!retry(idempotent, all, tried, context, first)) {
           throw unavailable(fn, peer, e.getMessage(), idempotent, tried, all, e);
         }
       } catch (StatusException e) {
@@ -93,7 +95,7 @@ public final class Router {
         }
         // The node answered, but the function there is unavailable (its worker is down, ...).
         failures.add(peer + ": " + e.status().description());
-        if (!retry(idempotent, all, tried, context)) {
+        if (!retry(idempotent, all, tried, context, true)) {
           throw unavailable(fn, peer, e.status().description(), idempotent, tried, all, e);
         }
       } finally {
@@ -102,8 +104,9 @@ public final class Router {
     }
   }
 
-  private boolean retry(boolean idempotent, List<Peer> all, List<Peer> tried, CallContext ctx) {
-    boolean allowed = budget.onFailure();
+  private boolean retry(
+      boolean idempotent, List<Peer> all, List<Peer> tried, CallContext ctx, boolean charge) {
+    boolean allowed = charge ? budget.onFailure() : budget.allowsRetry();
     return idempotent
         && allowed
         && tried.size() < MAX_ATTEMPTS

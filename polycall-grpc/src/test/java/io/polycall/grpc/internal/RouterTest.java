@@ -261,4 +261,43 @@ class RouterTest {
     t.join();
     assertEquals(0, pa.outstanding());
   }
+
+  @Test
+  void aNodeDyingWithManyCallsInFlightCostsTheRetryBudgetOneToken() throws Exception {
+    FakeNode a = new FakeNode("n1");
+    FakeNode b = new FakeNode("n2");
+    a.hold = new CountDownLatch(1);
+    a.down = true;
+    Peer pa = peer(a);
+    Peer pb = peer(b);
+    for (int i = 0; i < 100; i++) {
+      pb.begin(); // so that every call goes to n1 first
+    }
+    Router r = new Router(new RetryBudget(4, 0.1));
+    r.hosts(Map.of(IDEMPOTENT.qualifiedName(), List.of(pa, pb)));
+    List<java.util.concurrent.Future<Value>> calls = new java.util.ArrayList<>();
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 0; i < 5; i++) {
+        calls.add(pool.submit(() -> invokeUnchecked(r)));
+      }
+      while (a.calls.get() < 5) {
+        Thread.sleep(1);
+      }
+      a.hold.countDown(); // n1 dies under all five
+      for (var f : calls) {
+        assertEquals(Value.str("n2"), f.get());
+      }
+    }
+    assertEquals(3.5, r.budget().tokens(), 1e-9); // 4 - 1 for the death + 5 x 0.1 back
+  }
+
+  private static Value invokeUnchecked(Router r) throws Exception {
+    try {
+      return r.invoke(IDEMPOTENT, new Value[] {Value.i64(1)}, CTX);
+    } catch (Exception e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
 }
