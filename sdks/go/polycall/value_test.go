@@ -2,6 +2,7 @@ package polycall_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -451,5 +452,30 @@ func TestTypesWithATextFormTravelAsStrings(t *testing.T) {
 	var bad time.Time
 	if err := roundTrip(t, "yesterday").Decode(&bad); polycall.CodeOf(err) != polycall.InvalidArgument {
 		t.Fatal(err)
+	}
+}
+
+func TestValuesMarshalToTheGatewaysJSON(t *testing.T) {
+	cases := []struct {
+		x    any
+		want string
+	}{
+		{nil, `null`},
+		{[]any{true, int8(-5), uint64(math.MaxUint64), float32(0.5), 1.25, math.Inf(-1), "é\"", []byte{0, 255}}, `[true,-5,18446744073709551615,0.5,1.25,"-Infinity","é\"","AP8="]`},
+		{polycall.Map{{"b", 1}, {"a", nil}}, `{"b":1,"a":null}`},
+		{map[int]string{2: "x", 1: "y"}, `[[1,"y"],[2,"x"]]`},
+		{polycall.Struct{Name: "P", Fields: []polycall.Field{{"x", 1.5}, {"y", []int{}}}}, `{"x":1.5,"y":[]}`},
+		{polycall.Float64Array([]float64{1}, 1, 1), `{"dtype":"f64","shape":[1,1],"data":"AAAAAAAA8D8="}`},
+		{polycall.Handle{Kind: "file", ID: 7, Generation: 2}, `{"handle":"file","id":7,"generation":2}`},
+		{polycall.FnRef{Name: "math.cos", Signature: "fn(f64) -> f64"}, `"math.cos"`},
+	}
+	for _, c := range cases {
+		b, err := json.Marshal(roundTrip(t, c.x))
+		if err != nil || string(b) != c.want {
+			t.Errorf("%#v: got %s %v, want %s", c.x, b, err, c.want)
+		}
+	}
+	if _, err := json.Marshal(polycall.Value{}); err == nil {
+		t.Error("the zero Value marshalled")
 	}
 }
