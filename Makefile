@@ -121,6 +121,13 @@ bench-xlang: build ## Cross-language harness: Java -> Python through PolyCall an
 	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.CrossLangHarness \
 	  $(BUILD)/bench/venv/bin/python polycall-benchmarks/src/main/python
 
+.PHONY: bench-remote
+bench-remote: build ## gRPC: Java client -> Java node vs raw grpc-java, same run (about 1.5 minutes)
+	@mkdir -p $(BUILD)/bench
+	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+	  -Dout=$(BUILD)/bench/remote.txt \
+	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.RemoteHarness
+
 .PHONY: format
 format: $(WRAPPER) ## Format the Java sources
 	$(MVN) -q spotless:apply

@@ -108,6 +108,13 @@ class GenericServiceTest {
             BoundFunction.of(
                 FunctionInfo.of(Signature.parse("far.away() -> null"), "remote"),
                 (args, ctx) -> Value.NULL));
+    register("t.virtual() -> bool", (args, ctx) -> Value.bool(Thread.currentThread().isVirtual()));
+    node.registry()
+        .register(
+            BoundFunction.of(
+                FunctionInfo.of(Signature.parse("t.virtual_nb() -> bool"), "jvm")
+                    .withTags(java.util.Set.of(GrpcServer.TAG_NONBLOCKING)),
+                (args, ctx) -> Value.bool(Thread.currentThread().isVirtual())));
     server = GrpcServer.builder(node).withNodeId("node-test").start();
     client = GrpcClient.connect(server.target());
     raw = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
@@ -353,6 +360,19 @@ class GenericServiceTest {
   }
 
   @Test
+  void aNonblockingFunctionRunsOnTheTransportThreadAndOthersOnTheEngines() {
+    assertEquals(Value.bool(true), client.call("t.virtual"));
+    assertEquals(Value.bool(false), client.call("t.virtual_nb"));
+    // With a deadline the engine runs it, nonblocking or not.
+    assertEquals(
+        Value.bool(true),
+        client.call(
+            "t.virtual_nb",
+            List.of(),
+            io.polycall.CallOptions.DEFAULT.withDeadlineAfter(Duration.ofSeconds(10))));
+  }
+
+  @Test
   void malformedRequestBytesAreInvalidArgument() {
     MethodDescriptor<byte[], byte[]> rawCall =
         MethodDescriptor.<byte[], byte[]>newBuilder()
@@ -368,6 +388,27 @@ class GenericServiceTest {
                 ClientCalls.blockingUnaryCall(
                     raw, rawCall, CallOptions.DEFAULT, new byte[] {(byte) 0xff, 1, 2, 3}));
     assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    // The same for a function's own method, and for a stream (which then ends).
+    StatusRuntimeException own =
+        assertThrows(
+            StatusRuntimeException.class,
+            () ->
+                ClientCalls.blockingUnaryCall(
+                    raw,
+                    rawCall.toBuilder().setFullMethodName("polycall.fn.t/Add").build(),
+                    CallOptions.DEFAULT,
+                    new byte[] {(byte) 0xff, 1, 2, 3}));
+    assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, own.getStatus().getCode());
+    MethodDescriptor<byte[], byte[]> rawStream =
+        rawCall.toBuilder()
+            .setType(MethodDescriptor.MethodType.BIDI_STREAMING)
+            .setFullMethodName(Rpc.CALL_STREAM.getFullMethodName())
+            .build();
+    java.util.Iterator<byte[]> answers =
+        ClientCalls.blockingServerStreamingCall(
+            raw, rawStream, CallOptions.DEFAULT, new byte[] {(byte) 0xff, 1, 2, 3});
+    StatusRuntimeException stream = assertThrows(StatusRuntimeException.class, answers::hasNext);
+    assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, stream.getStatus().getCode());
     assertServes();
   }
 

@@ -5,6 +5,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.polycall.CallOptions;
 import io.polycall.Caller;
+import io.polycall.Registry;
 import io.polycall.Status;
 import io.polycall.Value;
 import io.polycall.wire.StatusCodec;
@@ -35,11 +36,13 @@ import java.util.concurrent.CompletableFuture;
  * </pre>
  */
 public final class CallStreamHandler implements ServerCallHandler<Object, Result> {
+  private final Registry registry;
   private final Caller caller;
   private final ValueCodec codec;
   private final int maxInFlight;
 
-  public CallStreamHandler(Caller caller, ValueCodec codec, int maxInFlight) {
+  public CallStreamHandler(Registry registry, Caller caller, ValueCodec codec, int maxInFlight) {
+    this.registry = registry;
     this.caller = caller;
     this.codec = codec;
     this.maxInFlight = maxInFlight;
@@ -122,7 +125,7 @@ public final class CallStreamHandler implements ServerCallHandler<Object, Result
       try {
         List<Value> args = Requests.args(codec, c);
         CallOptions options = Requests.options(call, headers, c);
-        f = caller.callAsync(c.getFunction(), args, options);
+        f = Dispatch.call(registry, caller, c.getFunction(), args, options);
       } catch (Throwable t) {
         answer(id, failed(id, Statuses.of(t)), true);
         return;

@@ -247,7 +247,8 @@ public final class FunctionServices implements RegistryListener, AutoCloseable {
       Descriptors.MethodDescriptor md = sd.findMethodByName(t.method());
       def.addMethod(
           methods.get(i),
-          new FunctionHandler(caller, t.callName(), plans.get(t.method()), md.getOutputType()));
+          new FunctionHandler(
+              registry, caller, t.callName(), plans.get(t.method()), md.getOutputType()));
     }
     return def.build();
   }
@@ -293,12 +294,19 @@ public final class FunctionServices implements RegistryListener, AutoCloseable {
 
   /** A function's own method: request fields -> arguments -> call -> result field. */
   private static final class FunctionHandler extends UnaryHandler<Message, DynamicMessage> {
+    private final Registry registry;
     private final Caller caller;
     private final String callName;
     private final FnSchema.MethodPlan plan;
     private final Descriptor response;
 
-    FunctionHandler(Caller caller, String callName, FnSchema.MethodPlan plan, Descriptor response) {
+    FunctionHandler(
+        Registry registry,
+        Caller caller,
+        String callName,
+        FnSchema.MethodPlan plan,
+        Descriptor response) {
+      this.registry = registry;
       this.caller = caller;
       this.callName = callName;
       this.plan = plan;
@@ -314,7 +322,7 @@ public final class FunctionServices implements RegistryListener, AutoCloseable {
       }
       CallOptions options = Requests.options(call, headers, Map.of(), 0);
       return Futures.map(
-          caller.callAsync(callName, args, options),
+          Dispatch.call(registry, caller, callName, args, options),
           v -> {
             DynamicMessage.Builder b = DynamicMessage.newBuilder(response);
             if (plan.result() != null) {

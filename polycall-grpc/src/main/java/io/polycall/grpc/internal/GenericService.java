@@ -39,7 +39,9 @@ public final class GenericService {
       PolyCall node, String nodeId, ValueCodec codec, int maxStreamInFlight) {
     return ServerServiceDefinition.builder(Rpc.Server.SERVICE_DESCRIPTOR)
         .addMethod(Rpc.Server.CALL, new CallHandler(node, codec))
-        .addMethod(Rpc.Server.CALL_STREAM, new CallStreamHandler(node, codec, maxStreamInFlight))
+        .addMethod(
+            Rpc.Server.CALL_STREAM,
+            new CallStreamHandler(node.registry(), node, codec, maxStreamInFlight))
         .addMethod(Rpc.Server.BATCH, new BatchHandler(node, codec))
         .addMethod(
             Rpc.Server.LIST_FUNCTIONS,
@@ -95,7 +97,8 @@ public final class GenericService {
       List<Value> args = Requests.args(codec, req);
       CallOptions options = Requests.options(call, headers, req);
       long id = req.getCallId();
-      CompletableFuture<Value> running = node.caller().callAsync(req.getFunction(), args, options);
+      CompletableFuture<Value> running =
+          Dispatch.call(node.registry(), node.caller(), req.getFunction(), args, options);
       return Futures.map(
           running, v -> Result.newBuilder().setCallId(id).setValue(codec.encode(v)).build());
     }

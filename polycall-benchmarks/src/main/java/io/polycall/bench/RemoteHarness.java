@@ -1,0 +1,341 @@
+package io.polycall.bench;
+
+import io.grpc.CallOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
+import io.grpc.stub.StreamObserver;
+import io.polycall.FunctionInfo;
+import io.polycall.Signature;
+import io.polycall.Value;
+import io.polycall.core.PolyCall;
+import io.polycall.grpc.GrpcClient;
+import io.polycall.grpc.GrpcServer;
+import io.polycall.spi.BoundFunction;
+import io.polycall.wire.proto.Call;
+import io.polycall.wire.proto.NullValue;
+import io.polycall.wire.proto.Result;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Remote calls over gRPC on loopback, PolyCall beside raw grpc-java in the same run: a unary no-op
+ * from a Java client to a Java node ({@link GrpcServer}, {@code polycall.v1.PolyCall/Call} through
+ * the node's call engine) against a hand-written grpc-java service answering the same messages (a
+ * {@code Call} in, a {@code Result} out) with nothing in between. Both servers run on Netty with a
+ * direct executor, in this JVM, on loopback; the client side is the same channel settings.
+ *
+ * <p>Reports p50/p99 and calls per second at 1 and 64 in flight, and the ratio PolyCall / raw.
+ * Phases alternate (raw, PolyCall, PolyCall with the function tagged {@code nonblocking}, twice) so
+ * drift on a shared machine hits all three. Bounded: {@code -Dseconds=N} per measured phase
+ * (default 4), about a minute and a half in all.
+ *
+ * <p>Usage: {@code RemoteHarness} ({@code make bench-remote}); {@code -Dout=FILE} also writes the
+ * report there.
+ */
+public final class RemoteHarness {
+  private static final String RAW_SERVICE = "bench.RawNoop";
+
+  static final MethodDescriptor<Call, Result> RAW_NOOP =
+      MethodDescriptor.<Call, Result>newBuilder()
+          .setType(MethodDescriptor.MethodType.UNARY)
+          .setFullMethodName(MethodDescriptor.generateFullMethodName(RAW_SERVICE, "Noop"))
+          .setRequestMarshaller(ProtoUtils.marshaller(Call.getDefaultInstance()))
+          .setResponseMarshaller(ProtoUtils.marshaller(Result.getDefaultInstance()))
+          .build();
+
+  /** One way of making the call, blocking and async. */
+  private interface Target {
+    void call();
+
+    void callAsync(Runnable done);
+  }
+
+  public static void main(String[] args) throws Exception {
+    double seconds = Double.parseDouble(System.getProperty("seconds", "4"));
+    List<String> lines = new ArrayList<>();
+    try (PolyCall node = PolyCall.create();
+        GrpcServer polyServer = GrpcServer.builder(node).start()) {
+      node.registry()
+          .register(
+              BoundFunction.of(
+                  FunctionInfo.of(Signature.parse("bench.noop() -> null"), "jvm"),
+                  (a, ctx) -> Value.NULL));
+      // The same no-op, tagged to run on the transport thread (GrpcServer.TAG_NONBLOCKING).
+      node.registry()
+          .register(
+              BoundFunction.of(
+                  FunctionInfo.of(Signature.parse("bench.noop_nb() -> null"), "jvm")
+                      .withTags(java.util.Set.of(GrpcServer.TAG_NONBLOCKING)),
+                  (a, ctx) -> Value.NULL));
+      Result answer =
+          Result.newBuilder()
+              .setValue(
+                  io.polycall.wire.proto.Value.newBuilder().setNullValue(NullValue.NULL_VALUE))
+              .build();
+      Server raw = rawServer(answer, true);
+      // grpc-java's default: handlers on its cached thread pool, one hand-off each way, as
+      // PolyCall's default path has.
+      Server rawPooled = rawServer(answer, false);
+      ManagedChannel polyChannel = channel(polyServer.port());
+      ManagedChannel rawChannel = channel(raw.getPort());
+      ManagedChannel pooledChannel = channel(rawPooled.getPort());
+      try {
+        GrpcClient client = GrpcClient.of(polyChannel);
+        Call request = Call.newBuilder().setFunction("bench.noop").build();
+        Target poly = polyCall(client, "bench.noop");
+        Target polyNb = polyCall(client, "bench.noop_nb");
+        Target rawTarget = rawCall(rawChannel, request);
+        Target pooledTarget = rawCall(pooledChannel, request);
+        // Warm-up: both paths JIT-compiled before anything counts.
+        List<Target> targets = List.of(rawTarget, pooledTarget, poly, polyNb);
+        int m = targets.size();
+        for (int round = 0; round < 2; round++) {
+          for (Target t : targets) {
+            run(t, 1, 1);
+            run(t, 64, 1);
+          }
+        }
+        // Interleaved, twice each; the better of the two runs counts (less disturbed).
+        Run[] r1 = new Run[m];
+        Run[] r64 = new Run[m];
+        for (int round = 0; round < 2; round++) {
+          for (int k = 0; k < m; k++) {
+            r1[k] = Run.best(r1[k], run(targets.get(k), 1, seconds));
+          }
+          for (int k = 0; k < m; k++) {
+            r64[k] = Run.best(r64[k], run(targets.get(k), 64, seconds));
+          }
+        }
+        String[] names = {
+          "raw grpc-java, direct executor",
+          "raw grpc-java, default executor",
+          "PolyCall Call",
+          "PolyCall Call [nonblocking]"
+        };
+        lines.add("unary no-op over loopback, Java client -> Java server (p50/p99 per call)");
+        for (int k = 0; k < m; k++) {
+          lines.add(r1[k].line(names[k] + ", 1 in flight"));
+        }
+        for (int k = 0; k < m; k++) {
+          lines.add(r64[k].line(names[k] + ", 64 in flight"));
+        }
+        lines.add(
+            String.format(
+                Locale.ROOT,
+                "PolyCall Call / raw default executor, 1 in flight: p50 %.2fx",
+                r1[2].p50() / r1[1].p50()));
+        for (int k = 2; k < m; k++) {
+          double p50 = r1[k].p50() / r1[0].p50();
+          lines.add(
+              String.format(
+                  Locale.ROOT,
+                  "%s / raw, 1 in flight: p50 %.2fx, mean %.2fx (target <= 1.25x: %s);"
+                      + " 64 in flight: p50 %.2fx, calls/s %.2fx of raw",
+                  names[k],
+                  p50,
+                  r1[0].perSecond() / r1[k].perSecond(),
+                  p50 <= 1.25 ? "met" : "NOT met",
+                  r64[k].p50() / r64[0].p50(),
+                  r64[k].perSecond() / r64[0].perSecond()));
+        }
+      } finally {
+        polyChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        rawChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        pooledChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        raw.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        rawPooled.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      }
+    }
+    String report = String.join("\n", lines) + "\n";
+    System.out.print(report);
+    String out = System.getProperty("out");
+    if (out != null) {
+      Files.writeString(Path.of(out), report, StandardCharsets.UTF_8);
+    }
+  }
+
+  /** The hand-written no-op service: a Call in, a prebuilt Result out, nothing else. */
+  private static Server rawServer(Result answer, boolean direct) throws java.io.IOException {
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+    if (direct) {
+      b.directExecutor();
+    }
+    return b.addService(
+            ServerServiceDefinition.builder(RAW_SERVICE)
+                .addMethod(
+                    RAW_NOOP,
+                    ServerCalls.asyncUnaryCall(
+                        (Call req, StreamObserver<Result> out) -> {
+                          out.onNext(answer);
+                          out.onCompleted();
+                        }))
+                .build())
+        .build()
+        .start();
+  }
+
+  private static Target rawCall(ManagedChannel ch, Call request) {
+    return new Target() {
+      @Override
+      public void call() {
+        ClientCalls.blockingUnaryCall(ch, RAW_NOOP, CallOptions.DEFAULT, request);
+      }
+
+      @Override
+      public void callAsync(Runnable done) {
+        ClientCalls.asyncUnaryCall(
+            ch.newCall(RAW_NOOP, CallOptions.DEFAULT),
+            request,
+            new StreamObserver<>() {
+              @Override
+              public void onNext(Result value) {}
+
+              @Override
+              public void onError(Throwable t) {
+                done.run();
+              }
+
+              @Override
+              public void onCompleted() {
+                done.run();
+              }
+            });
+      }
+    };
+  }
+
+  private static Target polyCall(GrpcClient client, String function) {
+    return new Target() {
+      @Override
+      public void call() {
+        client.call(function, List.of(), io.polycall.CallOptions.DEFAULT);
+      }
+
+      @Override
+      public void callAsync(Runnable done) {
+        client
+            .callAsync(function, List.of(), io.polycall.CallOptions.DEFAULT)
+            .whenComplete((v, t) -> done.run());
+      }
+    };
+  }
+
+  private static ManagedChannel channel(int port) {
+    return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+  }
+
+  /** Latencies (microseconds, sorted) and calls per second of one phase. */
+  record Run(double[] micros, double perSecond) {
+    double p50() {
+      return micros[micros.length / 2];
+    }
+
+    double p99() {
+      return micros[Math.min(micros.length - 1, (int) (micros.length * 0.99))];
+    }
+
+    /** Of two runs of the same thing, the one with more calls per second (less disturbed). */
+    static Run best(Run a, Run b) {
+      return a == null || b.perSecond > a.perSecond ? b : a;
+    }
+
+    String line(String name) {
+      return String.format(
+          Locale.ROOT,
+          "%-48s p50 %8.1f us  p99 %8.1f us  %9.0f calls/s  (n=%d)",
+          name,
+          p50(),
+          p99(),
+          perSecond,
+          micros.length);
+    }
+  }
+
+  /** Runs {@code target} with {@code inFlight} calls outstanding for {@code seconds}. */
+  private static Run run(Target target, int inFlight, double seconds) throws Exception {
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    int cap = 4_000_000;
+    long[] lat = new long[cap];
+    AtomicInteger n = new AtomicInteger();
+    long start = System.nanoTime();
+    if (inFlight == 1) {
+      int i = 0;
+      while (i < cap) {
+        long t0 = System.nanoTime();
+        if (t0 >= end) {
+          break;
+        }
+        target.call();
+        lat[i++] = System.nanoTime() - t0;
+      }
+      n.set(i);
+    } else {
+      AtomicBoolean stop = new AtomicBoolean();
+      CountDownLatch drained = new CountDownLatch(inFlight);
+      for (int k = 0; k < inFlight; k++) {
+        issue(target, lat, n, stop, end, drained);
+      }
+      if (!drained.await(
+          (long) (seconds * 1e9) + TimeUnit.SECONDS.toNanos(30), TimeUnit.NANOSECONDS)) {
+        throw new IllegalStateException("calls did not finish");
+      }
+    }
+    long total = System.nanoTime() - start;
+    int count = Math.min(n.get(), cap);
+    double[] micros = new double[count];
+    for (int i = 0; i < count; i++) {
+      micros[i] = lat[i] / 1e3;
+    }
+    Arrays.sort(micros);
+    return new Run(micros, count / (total / 1e9));
+  }
+
+  /** One chain of calls: each completion records its latency and issues the next. */
+  private static void issue(
+      Target target,
+      long[] lat,
+      AtomicInteger n,
+      AtomicBoolean stop,
+      long end,
+      CountDownLatch drained) {
+    long t0 = System.nanoTime();
+    if (t0 >= end || stop.get()) {
+      drained.countDown();
+      return;
+    }
+    target.callAsync(
+        () -> {
+          int i = n.getAndIncrement();
+          if (i < lat.length) {
+            lat[i] = System.nanoTime() - t0;
+          } else {
+            stop.set(true);
+          }
+          issue(target, lat, n, stop, end, drained);
+        });
+  }
+
+  private RemoteHarness() {}
+
+  static {
+    // Quiet grpc-java's and PolyCall's INFO lines: the report is the output.
+    java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+  }
+}
