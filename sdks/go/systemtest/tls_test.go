@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -72,6 +73,10 @@ func writePKI(t *testing.T, dir string) {
 const tlsConfig = `interceptors: []
 jvm:
   - class: io.polycall.server.examples.MathFunctions
+native:
+  - library: c
+    functions:
+      - "posix.sleep(seconds: u32) -> u32 [symbol=sleep]"
 grpc:
   listen: 127.0.0.1:0
   tls:
@@ -80,7 +85,8 @@ grpc:
     client_ca: ca.crt
 `
 
-// One node with mutual TLS required, for the TLS tests only (the others share a plaintext one).
+// One node with mutual TLS required, for the TLS tests only (the others share a plaintext one);
+// at the end it is killed under a call.
 func TestMutualTLSAgainstTheNode(t *testing.T) {
 	dir := t.TempDir()
 	writePKI(t, dir)
@@ -127,5 +133,20 @@ func TestMutualTLSAgainstTheNode(t *testing.T) {
 	t.Run("a client that does not trust the node's CA cannot call", func(t *testing.T) {
 		_, err := dial(polycall.WithTLSFiles("", file("client.crt"), file("client.key")))
 		wantCode(t, err, polycall.Unavailable)
+	})
+	t.Run("a node that dies mid-call fails the call with UNAVAILABLE", func(t *testing.T) {
+		c, err := dial(polycall.WithTLSFiles(file("ca.crt"), file("client.crt"), file("client.key")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Call(ctx(t), "posix.sleep", uint32(20))
+			errc <- err
+		}()
+		time.Sleep(500 * time.Millisecond) // the call is (most likely) running; if not, it fails the same way
+		_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
+		wantCode(t, <-errc, polycall.Unavailable)
 	})
 }
