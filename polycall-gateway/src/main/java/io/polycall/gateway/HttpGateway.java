@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The HTTP gateway of a node: JSON and CBOR calls, function listings, an OpenAPI document and a
- * WebSocket for streaming calls, on HTTP/1.1 (see {@code docs/http.md}).
+ * WebSocket for streaming calls, on HTTP/1.1 and h2c (see {@code docs/http.md}).
  *
  * {@snippet :
  * try (HttpGateway http = HttpGateway.builder(node).withListen("127.0.0.1", 8080).start()) {

@@ -23,7 +23,8 @@
  * io.grpc.netty.shaded}, so the two copies never clash on the class path. Only the NIO transport is
  * used (no native epoll), which keeps the shaded CLI jar portable.
  *
- * <p>HTTP/2 (h2c) is not offered: gRPC already serves HTTP/2 clients, and the gateway's users are
- * curl, browsers and scripts, for which HTTP/1.1 with keep-alive is what they speak by default.
+ * <p>HTTP/2 without TLS (h2c) is offered too, by prior knowledge or by {@code Upgrade: h2c} on a
+ * request without a body: Netty's HTTP/2 codec turns each stream into the same HTTP objects, so the
+ * same handler serves both protocols, and HTTP/2's own flow control bounds each stream.
  */
 package io.polycall.gateway;

@@ -63,7 +63,12 @@ class HttpGatewayTest {
     node.jvm().register(functions);
     gateway = HttpGateway.builder(node).withMaxBodyBytes(LIMIT).start();
     base = "http://127.0.0.1:" + gateway.port();
-    client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    // HTTP/1.1 here; h2cClientsGetHttp2 covers HTTP/2.
+    client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
   }
 
   @AfterAll
@@ -283,6 +288,82 @@ class HttpGatewayTest {
     HttpResponse<String> r = call("t.busy", "[]");
     error(r, 429, "RESOURCE_EXHAUSTED");
     assertEquals("2", r.headers().firstValue("retry-after").orElseThrow());
+  }
+
+  @Test
+  void h2cClientsGetHttp2() throws Exception {
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    HttpResponse<String> health =
+        h2.send(
+            HttpRequest.newBuilder(URI.create(base + "/v1/health")).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(HttpClient.Version.HTTP_2, health.version(), "upgraded with Upgrade: h2c");
+    List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      calls.add(
+          h2.sendAsync(
+              HttpRequest.newBuilder(URI.create(base + "/v1/call/t.add"))
+                  .header("Content-Type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofString("[" + i + ", 1]"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    for (int i = 0; i < 10; i++) {
+      HttpResponse<String> r = calls.get(i).get(30, TimeUnit.SECONDS);
+      assertEquals(HttpClient.Version.HTTP_2, r.version());
+      assertEquals("{\"result\":" + (i + 1) + "}", r.body());
+    }
+    HttpResponse<String> missing =
+        h2.send(
+            HttpRequest.newBuilder(URI.create(base + "/v1/call/t.nothing"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("[]"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    error(missing, 404, "NOT_FOUND");
+    HttpResponse<String> malformed =
+        h2.send(
+            HttpRequest.newBuilder(URI.create(base + "/v1/call/t.add"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("[1,"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(HttpClient.Version.HTTP_2, malformed.version());
+    error(malformed, 400, "INVALID_ARGUMENT");
+    HttpResponse<String> tooBig =
+        h2.send(
+            HttpRequest.newBuilder(URI.create(base + "/v1/call/t.reverse"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("[\"" + "A".repeat(LIMIT) + "\"]"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    error(tooBig, 413, "RESOURCE_EXHAUSTED");
+    assertEquals(
+        "{\"result\":3}",
+        h2.send(
+                HttpRequest.newBuilder(URI.create(base + "/v1/call/t.add"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("[1, 2]"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .body(),
+        "the connection serves on after a refused stream");
+    h2.close();
+    stillServing();
+  }
+
+  @Test
+  void aPriorKnowledgeHttp2ClientIsAnsweredInHttp2() throws Exception {
+    try (Socket s = new Socket("127.0.0.1", gateway.port())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}); // an empty SETTINGS frame
+      out.flush();
+      byte[] frame = s.getInputStream().readNBytes(9);
+      assertEquals(4, frame[3], "the server's first frame is its SETTINGS");
+    }
+    stillServing();
   }
 
   @Test

@@ -56,6 +56,9 @@ public final class HttpHandler extends ChannelInboundHandlerAdapter {
 
   private volatile boolean streaming;
 
+  /** This is the connection of HTTP/2 streams, each served by a handler of its own. */
+  private volatile boolean http2;
+
   /** From reading a request until its answer is written. */
   private volatile boolean busy;
 
@@ -76,6 +79,11 @@ public final class HttpHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (http2) {
+      // Connection-level frames (settings, pings) that the HTTP/2 codec already handled.
+      io.netty.util.ReferenceCountUtil.release(msg);
+      return;
+    }
     if (!(msg instanceof FullHttpRequest req)) {
       ctx.fireChannelRead(msg);
       return;
@@ -299,9 +307,23 @@ public final class HttpHandler extends ChannelInboundHandlerAdapter {
         406);
   }
 
+  /**
+   * This connection now carries HTTP/2 streams, each served by a handler of its own; this one only
+   * drains the connection.
+   */
+  void switchedToHttp2() {
+    http2 = true;
+  }
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+    if (http2) {
+      // Closing an HTTP/2 connection sends GOAWAY and lets its streams finish.
+      if (evt == Settings.Event.DRAIN) {
+        ctx.close();
+        return;
+      }
+    } else if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
       streaming = true;
     } else if (!streaming
         && !busy

@@ -40,6 +40,12 @@ final class TooLargeAggregator extends HttpObjectAggregator {
                 + maxBodyBytes
                 + " bytes (http.max_body_bytes); send less, or raise the limit");
     var response = Responses.error(status, Codec.JSON, 413);
+    if (!(ctx.channel() instanceof SocketChannel)) {
+      // An HTTP/2 stream: the answer ends it; what the client still sends is discarded here,
+      // and the connection serves its other streams.
+      ctx.writeAndFlush(response);
+      return;
+    }
     response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     ctx.writeAndFlush(response)
         .addListener(
