@@ -15,6 +15,7 @@ import io.polycall.spi.Distance;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -425,6 +426,18 @@ public final class RemoteBridge implements Bridge {
     /** gRPC's retry throttling: {@code maxTokens} tokens, {@code tokenRatio} back per success. */
     public Builder retryBudget(int maxTokens, double tokenRatio) {
       this.budget = new RetryBudget(maxTokens, tokenRatio);
+      return this;
+    }
+
+    /**
+     * Reach the nodes over TLS: trust {@code caCert} (PEM; null for the JDK's trust store) and, for
+     * mutual TLS, present {@code clientCert} and {@code clientKey} (the node's identity on its
+     * peers). {@code serverName} is the name their certificates carry when it is not the address
+     * dialled (peers found through DNS are dialled by IP); null for the address's host.
+     */
+    public Builder tls(Path caCert, Path clientCert, Path clientKey, String serverName) {
+      io.grpc.ChannelCredentials creds = GrpcClient.tlsCredentials(caCert, clientCert, clientKey);
+      this.connector = a -> GrpcPeerConnection.secure(a, creds, serverName);
       return this;
     }
 

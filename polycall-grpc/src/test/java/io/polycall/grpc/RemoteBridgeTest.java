@@ -13,6 +13,7 @@ import io.polycall.StatusException;
 import io.polycall.Value;
 import io.polycall.core.PolyCall;
 import io.polycall.spi.BoundFunction;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongBinaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Routing between real nodes on loopback: each host is a PolyCall node behind its own gRPC server,
@@ -305,6 +307,55 @@ class RemoteBridgeTest {
                     io.polycall.CallOptions.DEFAULT.withDeadlineAfter(Duration.ofMillis(200))));
     assertEquals(Status.Code.DEADLINE_EXCEEDED, e.status().code());
     assertEquals("node-a", call("who.once"));
+  }
+
+  @Test
+  void peersOverMutualTlsCallAsTheNodesCertificateIdentity(@TempDir Path certDir) throws Exception {
+    TestCerts certs = new TestCerts(certDir);
+    TestCerts.Issued ca = certs.ca("Cluster CA");
+    TestCerts.Issued server = certs.server(ca);
+    TestCerts.Issued callerCert = certs.client(ca, "caller", "CN=node-caller,O=PolyCall");
+    PolyCall host = PolyCall.create();
+    open.add(host);
+    host.registry()
+        .register(
+            BoundFunction.of(
+                FunctionInfo.of(Signature.parse("id.who() -> string"), "jvm"),
+                (args, ctx) -> Value.str(ctx.options().identity().subject())));
+    GrpcServer tlsServer =
+        GrpcServer.builder(host)
+            .withListenAddress("127.0.0.1:0")
+            .withNodeId("tls-host")
+            .withTls(GrpcTls.mutual(server.cert(), server.key(), ca.cert()))
+            .start();
+    open.add(tlsServer::shutdownNow);
+    caller = PolyCall.create();
+    bridge =
+        caller.addBridge(
+            RemoteBridge.builder(caller.registry(), "caller")
+                .peers(List.of(tlsServer.target()))
+                .tls(ca.cert(), callerCert.cert(), callerCert.key(), "localhost")
+                .healthInterval(Duration.ofMinutes(5))
+                .refreshInterval(Duration.ofMinutes(5))
+                .build());
+    bridge.start();
+    assertTrue(bridge.peers().getFirst().healthy(), bridge.peers().toString());
+    String who = call("id.who");
+    assertTrue(who.contains("node-caller"), who);
+
+    // A plaintext bridge cannot reach the TLS node: it is out of rotation, the caller still serves.
+    PolyCall plain = PolyCall.create();
+    open.add(plain);
+    RemoteBridge plainBridge =
+        plain.addBridge(
+            RemoteBridge.builder(plain.registry(), "plain")
+                .peers(List.of(tlsServer.target()))
+                .healthInterval(Duration.ofMinutes(5))
+                .refreshInterval(Duration.ofMinutes(5))
+                .build());
+    plainBridge.start();
+    assertFalse(plainBridge.peers().getFirst().healthy());
+    assertTrue(plain.registry().lookup("id.who").isEmpty());
   }
 
   private static Host awaitEntered(Host a, Host b) throws InterruptedException {

@@ -245,15 +245,23 @@ public final class Node {
     if (peers.isEmpty()) {
       return;
     }
-    RemoteBridge remote =
-        pc.addBridge(
-            RemoteBridge.builder(pc.registry(), config.nodeId())
-                .peers(peers.staticPeers())
-                .dns(peers.dns())
-                .healthInterval(peers.healthInterval())
-                .refreshInterval(peers.refreshInterval())
-                .retryBudget(peers.retryMaxTokens(), peers.retryTokenRatio())
-                .build());
+    RemoteBridge.Builder b =
+        RemoteBridge.builder(pc.registry(), config.nodeId())
+            .peers(peers.staticPeers())
+            .dns(peers.dns())
+            .healthInterval(peers.healthInterval())
+            .refreshInterval(peers.refreshInterval())
+            .retryBudget(peers.retryMaxTokens(), peers.retryTokenRatio());
+    PolyCallConfig.PeersTls tls = peers.tls();
+    if (tls != null) {
+      try {
+        b.tls(tls.ca(), tls.cert(), tls.key(), tls.serverName());
+      } catch (java.io.UncheckedIOException | IllegalArgumentException e) {
+        throw failedPrecondition(
+            peers.where() + ".tls", e.getMessage(), "check the peers.tls files (PEM)", e);
+      }
+    }
+    RemoteBridge remote = pc.addBridge(b.build());
     remote.start();
     LOG.log(
         Level.INFO,

@@ -56,6 +56,7 @@ import java.util.Objects;
  *   health_interval: 5s                # optional; gRPC health checks of every peer
  *   refresh_interval: 10s              # optional; re-resolve dns, re-list each peer's functions
  *   retry_budget: {max_tokens: 10, token_ratio: 0.1}  # optional; retries of idempotent calls
+ *   tls: {ca: ca.pem, cert: node.pem, key: node.key, server_name: polycall}  # optional; TLS/mTLS
  * grpc:                                # optional; the gRPC server, started by 'polycall serve'
  *   listen: 127.0.0.1:50051            # host:port; port 0 picks a free one
  *   tls:                               # optional; PEM files, relative to the config's directory
@@ -237,6 +238,7 @@ public final class PolyCallConfig {
    * @param refreshInterval how often {@code dns} is resolved and each peer's functions listed
    * @param retryMaxTokens gRPC-style retry throttling: the bucket's size
    * @param retryTokenRatio what each success puts back in the bucket
+   * @param tls how to reach peers over TLS; null for plaintext
    */
   public record PeersSpec(
       List<String> staticPeers,
@@ -245,12 +247,13 @@ public final class PolyCallConfig {
       Duration refreshInterval,
       int retryMaxTokens,
       double retryTokenRatio,
+      PeersTls tls,
       String where) {
     public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(10);
     public static final PeersSpec NONE =
         new PeersSpec(
-            List.of(), null, DEFAULT_HEALTH_INTERVAL, DEFAULT_REFRESH_INTERVAL, 10, 0.1, "");
+            List.of(), null, DEFAULT_HEALTH_INTERVAL, DEFAULT_REFRESH_INTERVAL, 10, 0.1, null, "");
 
     public PeersSpec {
       staticPeers = List.copyOf(staticPeers);
@@ -267,9 +270,19 @@ public final class PolyCallConfig {
       List<String> all = new java.util.ArrayList<>(staticPeers);
       more.stream().filter(p -> !all.contains(p)).forEach(all::add);
       return new PeersSpec(
-          all, dns, healthInterval, refreshInterval, retryMaxTokens, retryTokenRatio, where);
+          all, dns, healthInterval, refreshInterval, retryMaxTokens, retryTokenRatio, tls, where);
     }
   }
+
+  /**
+   * TLS toward peers ({@code peers.tls}).
+   *
+   * @param ca the CA their certificates chain to; null for the JDK's trust store
+   * @param cert this node's certificate for mutual TLS (its identity on its peers); null for none
+   * @param key the key of {@code cert}
+   * @param serverName the name in the peers' certificates when it is not the address dialled; null
+   */
+  public record PeersTls(Path ca, Path cert, Path key, String serverName) {}
 
   /**
    * The gRPC server's settings ({@code grpc:}). Durations left null keep gRPC's defaults.

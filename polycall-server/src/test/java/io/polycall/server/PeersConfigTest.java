@@ -107,4 +107,29 @@ class PeersConfigTest extends ConfigTestSupport {
   void aBadNodeIdIsRejected() {
     assertMessage(parseFails("node_id: \"two words\"\n"), Status.Code.INVALID_ARGUMENT, "node_id");
   }
+
+  @Test
+  void peersTlsFilesAreResolvedAgainstTheConfigsDirectory() {
+    PeersSpec p =
+        parse(
+                """
+                peers:
+                  dns: polycall-peers:7443
+                  tls: {ca: certs/ca.pem, cert: certs/node.pem, key: certs/node.key, server_name: polycall}
+                """)
+            .peers();
+    assertEquals(dir.resolve("certs/ca.pem"), p.tls().ca());
+    assertEquals(dir.resolve("certs/node.key"), p.tls().key());
+    assertEquals("polycall", p.tls().serverName());
+    assertNull(parse("peers:\n  static: [a:1]\n").peers().tls());
+  }
+
+  @Test
+  void peersTlsWithACertificateButNoKeyIsRejected() {
+    assertMessage(
+        parseFails("peers:\n  static: [a:1]\n  tls: {cert: node.pem}\n"),
+        Status.Code.INVALID_ARGUMENT,
+        "peers.tls",
+        "both cert and key");
+  }
 }

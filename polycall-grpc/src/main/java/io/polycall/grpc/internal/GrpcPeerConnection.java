@@ -30,10 +30,10 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A remote node over one gRPC channel (plaintext; the channel reconnects by itself with gRPC's
- * backoff). Calls use the generic service's unary {@code Call} with the caller's remaining deadline
- * as the gRPC deadline, so the node stops when the caller gives up; an interrupt of the calling
- * thread cancels the RPC. Thread-safe.
+ * A remote node over one gRPC channel (plaintext or TLS; the channel reconnects by itself with
+ * gRPC's backoff). Calls use the generic service's unary {@code Call} with the caller's remaining
+ * deadline as the gRPC deadline, so the node stops when the caller gives up; an interrupt of the
+ * calling thread cancels the RPC. Thread-safe.
  */
 public final class GrpcPeerConnection implements PeerConnection {
   private static final System.Logger LOG = System.getLogger(GrpcPeerConnection.class.getName());
@@ -54,6 +54,21 @@ public final class GrpcPeerConnection implements PeerConnection {
             .maxInboundMessageSize(64 << 20)
             .build();
     return new GrpcPeerConnection(address, ch);
+  }
+
+  /**
+   * A channel to {@code host:port} with these credentials (TLS, mutual TLS).
+   *
+   * @param authority the name the node's certificate must carry, when it is not the address's host
+   *     (peers found through DNS are dialled by IP); null for the host
+   */
+  public static GrpcPeerConnection secure(
+      String address, io.grpc.ChannelCredentials credentials, String authority) {
+    var b = io.grpc.Grpc.newChannelBuilder(address, credentials).maxInboundMessageSize(64 << 20);
+    if (authority != null && !authority.isEmpty()) {
+      b.overrideAuthority(authority);
+    }
+    return new GrpcPeerConnection(address, b.build());
   }
 
   @Override

@@ -57,7 +57,8 @@ public final class ConfigReader {
   private static final Set<String> HTTP_KEYS =
       Set.of("listen", "max_body_bytes", "idle_timeout", "write_timeout");
   private static final Set<String> PEERS_KEYS =
-      Set.of("static", "dns", "health_interval", "refresh_interval", "retry_budget");
+      Set.of("static", "dns", "health_interval", "refresh_interval", "retry_budget", "tls");
+  private static final Set<String> PEERS_TLS_KEYS = Set.of("ca", "cert", "key", "server_name");
   private static final Set<String> BUDGET_KEYS = Set.of("max_tokens", "token_ratio");
   private static final Set<String> JVM_KEYS = Set.of("class");
   private static final Set<String> LIBRARY_KEYS = Set.of("library", "optional", "functions");
@@ -184,7 +185,7 @@ public final class ConfigReader {
       }
     }
     PolyCallConfig.PeersSpec peers =
-        top.get("peers") == null ? PolyCallConfig.PeersSpec.NONE : peers(top.get("peers"));
+        top.get("peers") == null ? PolyCallConfig.PeersSpec.NONE : peers(top.get("peers"), baseDir);
     config = config.withNodeId(nodeId).withPeers(peers);
     config = httpNode == null ? config : config.withHttp(http(httpNode));
     Node grpcNode = top.get("grpc");
@@ -466,7 +467,7 @@ public final class ConfigReader {
         "must be a size from 1 byte to 2 GiB such as 65536, 512KiB or 16MiB, not " + kind(node));
   }
 
-  private PolyCallConfig.PeersSpec peers(Node node) {
+  private PolyCallConfig.PeersSpec peers(Node node, Path baseDir) {
     Map<String, Node> m = mapping(node, "peers", PEERS_KEYS, "the peers section");
     List<String> staticPeers = strings(m.get("static"), "peers.static");
     for (int i = 0; i < staticPeers.size(); i++) {
@@ -520,8 +521,24 @@ public final class ConfigReader {
           "peers",
           "names no peer; give static: [host:port, ...] and/or dns: name:port, or remove it");
     }
+    PolyCallConfig.PeersTls tls = null;
+    Node tn = m.get("tls");
+    if (tn != null) {
+      Map<String, Node> t = mapping(tn, "peers.tls", PEERS_TLS_KEYS, "TLS toward peers");
+      Path ca = t.containsKey("ca") ? file(t.get("ca"), "peers.tls.ca", baseDir) : null;
+      Path cert = t.containsKey("cert") ? file(t.get("cert"), "peers.tls.cert", baseDir) : null;
+      Path key = t.containsKey("key") ? file(t.get("key"), "peers.tls.key", baseDir) : null;
+      if ((cert == null) != (key == null)) {
+        throw invalid(line(tn), "peers.tls", "needs both cert and key for mutual TLS, or neither");
+      }
+      String name =
+          t.containsKey("server_name")
+              ? string(t.get("server_name"), "peers.tls.server_name")
+              : null;
+      tls = new PolyCallConfig.PeersTls(ca, cert, key, name);
+    }
     return new PolyCallConfig.PeersSpec(
-        staticPeers, dns, health, refresh, maxTokens, ratio, where(line(node), "peers"));
+        staticPeers, dns, health, refresh, maxTokens, ratio, tls, where(line(node), "peers"));
   }
 
   private void hostPort(String s, Node node, String path) {
