@@ -479,3 +479,26 @@ func TestValuesMarshalToTheGatewaysJSON(t *testing.T) {
 		t.Error("the zero Value marshalled")
 	}
 }
+
+type hidden struct {
+	A    int
+	When time.Time
+	L    []Point
+}
+
+type Exposed struct {
+	hidden
+	B int
+}
+
+func TestExportedFieldsOfAnUnexportedEmbeddedStructTravelAsEncodingJSONDoes(t *testing.T) {
+	in := Exposed{hidden{1, time.Unix(0, 0).UTC(), []Point{{X: 2}}}, 3}
+	v := roundTrip(t, in)
+	if got := v.String(); got != `Exposed{A: 1, When: "1970-01-01T00:00:00Z", L: [Point{x: 2, y: 0}], B: 3}` {
+		t.Fatalf("got %s", got)
+	}
+	var back Exposed
+	if err := v.Decode(&back); err != nil || !reflect.DeepEqual(back, in) {
+		t.Fatalf("got %+v %v", back, err)
+	}
+}
