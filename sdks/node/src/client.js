@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { createConnection } from 'node:net';
 import { Connection } from './connection.js';
 import { InvalidArgumentError, UnavailableError } from './errors.js';
-import { GrpcTransport, HttpTransport, parseTarget } from './remote.js';
+import { parseTarget } from './target.js';
 
 /**
  * @typedef {object} CallOptions
@@ -120,7 +120,11 @@ export async function connect(target, options = {}) {
   signal?.throwIfAborted();
   const t = parseTarget(target);
   if (t.kind !== 'unix') {
-    const transport = t.kind === 'grpc' ? new GrpcTransport(t, { token, ca, cert, key }) : new HttpTransport(t, { token, ca, cert, key });
+    // Imported on first use: a worker or a socket client never loads @grpc/grpc-js.
+    const transport =
+      t.kind === 'grpc'
+        ? new (await import('./grpc.js')).GrpcTransport(t, { token, ca, cert, key })
+        : new (await import('./http.js')).HttpTransport(t, { token, ca, cert, key });
     const onAbort = () => transport.close();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

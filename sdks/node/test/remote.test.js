@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import * as polycall from '../src/index.js';
 import { fromJson, toJson } from '../src/json.js';
-import { errorOfGrpc, parseTarget } from '../src/remote.js';
+import { errorOfGrpc } from '../src/grpc.js';
+import { parseTarget } from '../src/target.js';
 import { parseType } from '../src/signature.js';
 import { FRAMES, NODE_ID, makeCerts, startFakeGateway, startFakeGrpcNode } from './fake-remote.js';
 
