@@ -53,16 +53,21 @@ class DistributedMatmulIT {
   }
 
   /** Starts node i of the example on a free port, writing its ready file when it serves. */
-  private Process launch(int i) throws Exception {
-    return new ProcessBuilder(
-            ROOT.resolve("bin/polycall").toString(),
-            "--config",
-            ROOT.resolve("examples/distributed/node" + i + ".yaml").toString(),
-            "serve",
-            "--grpc",
-            "127.0.0.1:0",
-            "--ready-file",
-            dir.resolve("node" + i + ".json").toString())
+  private Process launch(int i, String... more) throws Exception {
+    String config = i == 0 ? "front.yaml" : "node" + i + ".yaml";
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                ROOT.resolve("bin/polycall").toString(),
+                "--config",
+                ROOT.resolve("examples/distributed/" + config).toString(),
+                "serve",
+                "--grpc",
+                "127.0.0.1:0",
+                "--ready-file",
+                dir.resolve("node" + i + ".json").toString()));
+    cmd.addAll(List.of(more));
+    return new ProcessBuilder(cmd)
         .redirectOutput(dir.resolve("node" + i + ".out").toFile())
         .redirectError(dir.resolve("node" + i + ".err").toFile())
         .start();
@@ -184,5 +189,41 @@ class DistributedMatmulIT {
         assertEquals(Value.str("node-" + (i + 1)), c.call("matmul.node"));
       }
     }
+  }
+
+  @Test
+  void theExamplesPythonDriverMultipliesThroughAFrontNodeGivenItsPeerOnTheCommandLine()
+      throws Exception {
+    Path python = ROOT.resolve("sdks/python/.venv/bin/python");
+    assumeTrue(
+        Files.isRegularFile(ROOT.resolve("polycall-server/target/polycall.jar")),
+        "the shaded jar is built by 'package'");
+    assumeTrue(Files.isExecutable(python), "no Python SDK environment; run make sdk-envs");
+    nodes.add(launch(1));
+    String node1 = awaitReady(1, nodes.getFirst());
+    // The front node has no functions; --peer adds node 1 to front.yaml's static peers.
+    nodes.add(launch(0, "--peer", node1));
+    String front = awaitReady(0, nodes.get(1));
+    Path out = dir.resolve("driver.out");
+    Path err = dir.resolve("driver.err");
+    Process driverProcess =
+        new ProcessBuilder(
+                python.toString(),
+                ROOT.resolve("examples/distributed/driver.py").toString(),
+                "grpc://" + front,
+                "--size",
+                "60",
+                "--block",
+                "10")
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
+    nodes.add(driverProcess);
+    assertTrue(driverProcess.waitFor(60, TimeUnit.SECONDS), "driver.py did not finish in 60 s");
+    assertEquals(0, driverProcess.exitValue(), Files.readString(err));
+    String printed = Files.readString(out);
+    assertTrue(printed.startsWith("60x60 in 6 blocks"), printed);
+    String frontLog = Files.readString(dir.resolve("node0.err"));
+    assertTrue(frontLog.contains("node-1@" + node1), frontLog);
   }
 }
