@@ -318,6 +318,15 @@ public final class GrpcServer implements AutoCloseable {
     return nodeId;
   }
 
+  /**
+   * Waits until the per-function services reflect every registry change made so far (they follow
+   * the registry a moment later, off the registering thread). True if they do within {@code
+   * timeout}; also true when per-function services are off.
+   */
+  public boolean awaitFunctionServices(Duration timeout) throws InterruptedException {
+    return perFunction == null || perFunction.awaitServed(timeout.toMillis());
+  }
+
   /** The health service's status manager, for callers that report more services. */
   HealthStatusManager health() {
     return health;

@@ -21,6 +21,7 @@ import io.polycall.grpc.internal.Rpc;
 import io.polycall.spi.BoundFunction;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -228,6 +229,7 @@ class FunctionServicesTest {
   void functionsRegisteredLaterAppearAndRemovedOnesDisappear() throws Exception {
     assertFalse(reflection.services().contains("polycall.fn.dyn"));
     node.jvm().register("dyn.hello(x: f64) -> f64", (DoubleUnaryOperator) x -> x * 10);
+    assertTrue(server.awaitFunctionServices(Duration.ofSeconds(10)));
     assertTrue(reflection.services().contains("polycall.fn.dyn"));
     assertEquals("{\"result\":5.0}", reflection.call("polycall.fn.dyn", "Hello", "{\"x\": 0.5}"));
 
@@ -236,12 +238,15 @@ class FunctionServicesTest {
             BoundFunction.of(
                 FunctionInfo.of(Signature.parse("dyn.bye(s: string) -> string"), "jvm"),
                 (args, ctx) -> args[0]));
+    assertTrue(server.awaitFunctionServices(Duration.ofSeconds(10)));
     assertEquals("{\"result\":\"x\"}", reflection.call("polycall.fn.dyn", "Bye", "{\"s\": \"x\"}"));
     assertNotNull(reflection.method("polycall.fn.dyn", "Hello"));
 
     node.registry().unregister("dyn.hello");
+    assertTrue(server.awaitFunctionServices(Duration.ofSeconds(10)));
     assertThrows(IllegalStateException.class, () -> reflection.method("polycall.fn.dyn", "Hello"));
     node.registry().unregister("dyn.bye");
+    assertTrue(server.awaitFunctionServices(Duration.ofSeconds(10)));
     assertFalse(reflection.services().contains("polycall.fn.dyn"));
     StatusRuntimeException gone =
         assertThrows(
@@ -270,11 +275,24 @@ class FunctionServicesTest {
                 (args, ctx) -> {
                   throw Status.PERMISSION_DENIED.withDescription("not you").asException();
                 }));
+    assertTrue(server.awaitFunctionServices(Duration.ofSeconds(10)));
     StatusRuntimeException e =
         assertThrows(
             StatusRuntimeException.class, () -> reflection.call("polycall.fn.fails", "Now", "{}"));
     assertEquals(io.grpc.Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
     assertNotNull(e.getTrailers().get(Rpc.STATUS_TRAILER));
+  }
+
+  @Test
+  void aThousandFunctionsRegisteredAtOnceAreServedWithoutAThousandRebuilds() throws Exception {
+    for (int i = 0; i < 1000; i++) {
+      node.jvm().register("bulk.f" + i + "(x: f64) -> f64", (DoubleUnaryOperator) x -> x);
+    }
+    assertTrue(server.awaitFunctionServices(Duration.ofSeconds(30)));
+    assertEquals("{\"result\":2.0}", reflection.call("polycall.fn.bulk", "F999", "{\"x\": 2}"));
+    node.registry().list("bulk.*").forEach(f -> node.registry().unregister(f.name()));
+    assertTrue(server.awaitFunctionServices(Duration.ofSeconds(30)));
+    assertFalse(reflection.services().contains("polycall.fn.bulk"));
   }
 
   @Test

@@ -360,6 +360,34 @@ class GenericServiceTest {
   }
 
   @Test
+  void aNodeThatIsDownIsUnavailableNamingTheNode() throws Exception {
+    int port;
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    try (GrpcClient down = GrpcClient.connect("127.0.0.1:" + port)) {
+      StatusException e =
+          assertThrows(StatusException.class, () -> down.call("t.add", Value.i64(1), Value.i64(2)));
+      assertEquals(Status.Code.UNAVAILABLE, e.status().code());
+      assertTrue(
+          e.status().description().contains("node 127.0.0.1:" + port), e.status().description());
+      StatusException async =
+          assertThrows(
+              StatusException.class,
+              () -> {
+                try {
+                  down.callAsync("t.add", List.of(), io.polycall.CallOptions.DEFAULT).join();
+                } catch (java.util.concurrent.CompletionException ce) {
+                  throw ce.getCause();
+                }
+              });
+      assertEquals(Status.Code.UNAVAILABLE, async.status().code());
+    }
+    assertServes();
+  }
+
+  @Test
   void aNonblockingFunctionRunsOnTheTransportThreadAndOthersOnTheEngines() {
     assertEquals(Value.bool(true), client.call("t.virtual"));
     assertEquals(Value.bool(false), client.call("t.virtual_nb"));

@@ -98,8 +98,9 @@ class GrpcurlTest {
   }
 
   @Test
-  void aFunctionRegisteredWhileServingIsCallableAtOnce() throws Exception {
+  void aFunctionRegisteredWhileServingBecomesCallable() throws Exception {
     node.jvm().register("late.half(x: f64) -> f64", (DoubleUnaryOperator) x -> x / 2);
+    assertTrue(server.awaitFunctionServices(java.time.Duration.ofSeconds(10)));
     try {
       Run r = grpcurl("-d", "{\"x\": 3}", target(), "polycall.fn.late/Half");
       assertEquals(0, r.exit(), r.err());
@@ -107,6 +108,7 @@ class GrpcurlTest {
     } finally {
       node.registry().unregister("late.half");
     }
+    assertTrue(server.awaitFunctionServices(java.time.Duration.ofSeconds(10)));
     Run gone = grpcurl("-d", "{\"x\": 3}", target(), "polycall.fn.late/Half");
     assertNotEquals(0, gone.exit());
   }

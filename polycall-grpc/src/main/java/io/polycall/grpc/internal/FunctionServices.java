@@ -61,6 +61,11 @@ public final class FunctionServices implements RegistryListener, AutoCloseable {
 
   private boolean closed;
 
+  /** Namespaces whose service must be rebuilt; guards itself and {@link #rebuilding}. */
+  private final java.util.Set<String> dirty = new java.util.LinkedHashSet<>();
+
+  private boolean rebuilding;
+
   private final HealthStatusManager health;
 
   /**
@@ -97,10 +102,59 @@ public final class FunctionServices implements RegistryListener, AutoCloseable {
     refresh(function.signature().namespace());
   }
 
-  private synchronized void refresh(String namespace) {
-    if (!closed) {
-      rebuild(namespace);
+  /**
+   * Marks a namespace for rebuilding and makes sure a rebuilder runs. Registry events arrive on the
+   * registering thread, which must not wait; and a bridge that registers a thousand functions at
+   * once (a remote node's) would otherwise rebuild the namespace's service a thousand times. Events
+   * that arrive while a rebuild runs are coalesced into the next one.
+   */
+  private void refresh(String namespace) {
+    synchronized (dirty) {
+      dirty.add(namespace);
+      if (rebuilding) {
+        return;
+      }
+      rebuilding = true;
     }
+    Thread.ofVirtual().name("polycall-grpc-services").start(this::drain);
+  }
+
+  private void drain() {
+    while (true) {
+      List<String> batch;
+      synchronized (dirty) {
+        if (dirty.isEmpty()) {
+          rebuilding = false;
+          dirty.notifyAll();
+          return;
+        }
+        batch = List.copyOf(dirty);
+        dirty.clear();
+      }
+      synchronized (this) {
+        if (!closed) {
+          batch.forEach(this::rebuild);
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits until every registry change so far is served (or {@code timeoutMillis} passed); for tests
+   * and for callers that register functions and then announce the node.
+   */
+  public boolean awaitServed(long timeoutMillis) throws InterruptedException {
+    long end = System.currentTimeMillis() + timeoutMillis;
+    synchronized (dirty) {
+      while (rebuilding || !dirty.isEmpty()) {
+        long left = end - System.currentTimeMillis();
+        if (left <= 0) {
+          return false;
+        }
+        dirty.wait(left);
+      }
+    }
+    return true;
   }
 
   /** The full service name of a namespace: {@code polycall.fn.math}, {@code polycall.fn._}. */
