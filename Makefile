@@ -105,10 +105,13 @@ bench: build ## Run the JMH benchmarks; JSON lands in build/bench/
 	"$(JAVA_HOME_25)/bin/java" -cp polycall-benchmarks/target/polycall-benchmarks.jar \
 	  io.polycall.bench.Report $(BUILD)/bench/jmh.json | tee $(BUILD)/bench/summary.txt
 
-.PHONY: bench-http
-bench-http: build ## HTTP gateway: no-op POST /v1/call at 1 and 64 in flight, p50/p99, calls/s (~30 s)
+.PHONY: bench-http bench-http-run
+bench-http: build bench-http-run ## HTTP gateway: no-op POST /v1/call at 1 and 64 in flight vs JDK HttpServer (~45 s)
+
+bench-http-run:
 	@mkdir -p $(BUILD)/bench
-	"$(JAVA_HOME_25)/bin/java" -Dout=$(BUILD)/bench/http.txt \
+	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+	  -Dout=$(BUILD)/bench/http.txt \
 	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.HttpGatewayHarness
 
 .PHONY: bench-xlang
@@ -122,11 +125,12 @@ bench-xlang: build ## Cross-language harness: Java -> Python through PolyCall an
 	  $(BUILD)/bench/venv/bin/python polycall-benchmarks/src/main/python
 
 .PHONY: bench-remote
-bench-remote: build ## gRPC: Java client -> Java node vs raw grpc-java, same run (about 1.5 minutes)
+bench-remote: build ## gRPC vs raw grpc-java, then the HTTP gateway, same run (about 2.5 minutes)
 	@mkdir -p $(BUILD)/bench
 	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
 	  -Dout=$(BUILD)/bench/remote.txt \
 	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.RemoteHarness
+	@$(MAKE) --no-print-directory bench-http-run
 
 .PHONY: format
 format: $(WRAPPER) ## Format the Java sources

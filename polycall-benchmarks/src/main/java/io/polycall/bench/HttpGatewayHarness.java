@@ -22,15 +22,20 @@ import java.util.concurrent.Executors;
 
 /**
  * The HTTP gateway's speed: a no-op {@code POST /v1/call/bench.nop} over loopback at 1 and 64 calls
- * in flight, p50/p99 latency and calls per second, from the JDK's HTTP client (one connection per
- * call in flight, kept alive).
+ * in flight, p50/p99 latency and calls per second.
  *
- * <p>Peer, same run, same client: the JDK's own {@code com.sun.net.httpserver} answering the same
+ * <p>Two clients drive each server: a minimal raw-socket client (one kept-alive connection per call
+ * in flight, the request written in one piece, the answer read by its Content-Length), whose own
+ * cost is close to nothing, so its figures are the server's; and the JDK's HttpClient, what a Java
+ * program would use. The no-op also runs tagged {@code nonblocking} (on the event loop that read
+ * the request instead of a virtual thread).
+ *
+ * <p>Peer, same run, same clients: the JDK's own {@code com.sun.net.httpserver} answering the same
  * bytes with no call behind them, which shows what the HTTP exchange alone costs on this machine.
  *
- * <p>Each measurement runs a fixed time (2 s warm-up at the same concurrency, 4 s measured), so the
- * whole harness takes about 30 s. Run by {@code make bench-http}; the lines also go to {@code
- * -Dout=FILE}.
+ * <p>Each measurement runs a fixed time (1.5 s warm-up at the same concurrency, 3 s measured), so
+ * the whole harness takes about 45 s. Run by {@code make bench-http} and {@code make bench-remote};
+ * the lines also go to {@code -Dout=FILE}.
  */
 public final class HttpGatewayHarness {
   private static final Duration WARMUP = Duration.ofMillis(1500);
@@ -44,12 +49,23 @@ public final class HttpGatewayHarness {
     List<String> lines = new ArrayList<>();
     try (PolyCall pc = PolyCall.create()) {
       pc.jvm().register("bench.nop() -> null", (Runnable) () -> {});
+      pc.jvm()
+          .register(
+              new io.polycall.FunctionInfo(
+                  io.polycall.Signature.parse("bench.nopnb() -> null"),
+                  1,
+                  "jvm",
+                  java.util.Set.of("nonblocking"),
+                  ""),
+              (Runnable) () -> {});
       try (HttpGateway gateway = HttpGateway.builder(pc).start()) {
         URI uri = URI.create("http://127.0.0.1:" + gateway.port() + "/v1/call/bench.nop");
         for (int inFlight : new int[] {1, 64}) {
           String name = "gateway: POST /v1/call no-op, " + inFlight + " in flight";
           lines.add(runRaw(name, uri, inFlight));
           lines.add(run(name, uri, inFlight));
+          URI nb = URI.create(uri.toString().replace("bench.nop", "bench.nopnb"));
+          lines.add(runRaw(name + " [nonblocking]", nb, inFlight));
         }
       }
     }

@@ -143,6 +143,16 @@ class HttpGatewayTest {
   }
 
   @Test
+  void aNonblockingFunctionRunsOnTheEventLoopAndStillPassesTheChain() throws Exception {
+    seen.clear();
+    assertEquals("{\"result\":42}", call("t.twice", "[21]").body());
+    assertEquals(1, seen.size(), "the interceptor saw the call");
+    error(call("t.twice", "[\"x\"]"), 400, "INVALID_ARGUMENT");
+    assertEquals("{\"result\":4}", call("t.twice", "[2]", "X-PolyCall-Timeout", "5s").body());
+    stillServing();
+  }
+
+  @Test
   void aPinnedVersionIsCalledByNameAtVersion() throws Exception {
     assertEquals("{\"result\":3}", call("t.add@1", "[1, 2]").body());
   }

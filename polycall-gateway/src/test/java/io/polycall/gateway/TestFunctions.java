@@ -25,6 +25,12 @@ public class TestFunctions {
   @PolyFunction
   public void nop() {}
 
+  /** Runs on the gateway's event loop. */
+  @PolyFunction(tags = "nonblocking")
+  public long twice(long x) {
+    return 2 * x;
+  }
+
   @PolyFunction(signature = "(x: u64) -> u64")
   public long big(long x) {
     return x;
