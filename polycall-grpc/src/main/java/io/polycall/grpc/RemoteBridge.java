@@ -67,6 +67,7 @@ public final class RemoteBridge implements Bridge {
   private final Duration healthInterval;
   private final Duration refreshInterval;
   private final Function<String, PeerConnection> connector;
+  private final Resolver resolver;
   private final Router router;
   private final Map<String, Peer> peers = new ConcurrentHashMap<>();
   private final Map<String, BoundFunction> registered = new HashMap<>();
@@ -82,6 +83,7 @@ public final class RemoteBridge implements Bridge {
     this.healthInterval = b.healthInterval;
     this.refreshInterval = b.refreshInterval;
     this.connector = b.connector;
+    this.resolver = b.resolver;
     this.router = new Router(b.budget);
   }
 
@@ -215,7 +217,7 @@ public final class RemoteBridge implements Bridge {
     if (dns != null) {
       HostPort hp = HostPort.parse(dns);
       try {
-        for (InetAddress a : InetAddress.getAllByName(hp.host())) {
+        for (InetAddress a : resolver.resolve(hp.host())) {
           out.add(HostPort.format(a.getHostAddress(), hp.port()));
         }
       } catch (UnknownHostException e) {
@@ -349,6 +351,12 @@ public final class RemoteBridge implements Bridge {
     }
   }
 
+  /** Name to addresses; {@link InetAddress#getAllByName} but in tests. */
+  @FunctionalInterface
+  interface Resolver {
+    InetAddress[] resolve(String host) throws UnknownHostException;
+  }
+
   /** {@code host:port}, with IPv6 hosts in brackets. */
   record HostPort(String host, int port) {
     static HostPort parse(String s) {
@@ -391,6 +399,7 @@ public final class RemoteBridge implements Bridge {
     private Duration refreshInterval = Duration.ofSeconds(10);
     private RetryBudget budget = RetryBudget.ofDefaults();
     private Function<String, PeerConnection> connector = GrpcPeerConnection::plaintext;
+    private Resolver resolver = InetAddress::getAllByName;
 
     private Builder(Registry registry, String selfId) {
       this.registry = Objects.requireNonNull(registry, "registry");
@@ -444,6 +453,12 @@ public final class RemoteBridge implements Bridge {
     /** How to reach a node ({@code host:port} to a connection); plaintext gRPC by default. */
     public Builder connector(Function<String, PeerConnection> connector) {
       this.connector = Objects.requireNonNull(connector, "connector");
+      return this;
+    }
+
+    /** For tests: how the DNS name is resolved (a headless service scaling up and down). */
+    Builder resolver(Resolver r) {
+      this.resolver = Objects.requireNonNull(r, "resolver");
       return this;
     }
 

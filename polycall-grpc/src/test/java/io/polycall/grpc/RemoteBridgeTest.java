@@ -358,6 +358,67 @@ class RemoteBridgeTest {
     assertTrue(plain.registry().lookup("id.who").isEmpty());
   }
 
+  @Test
+  void aNodeLeavingAndRejoiningTheDnsNameLeavesAndRejoinsTheRoutingOnRefresh() {
+    Host a = new Host("node-a");
+    // What the headless service's name resolves to, changed as pods come and go.
+    java.util.concurrent.atomic.AtomicReference<java.net.InetAddress[]> answer =
+        new java.util.concurrent.atomic.AtomicReference<>(
+            new java.net.InetAddress[] {java.net.InetAddress.getLoopbackAddress()});
+    caller = PolyCall.create();
+    caller.jvm().register("local.add(a: i64, b: i64) -> i64", (LongBinaryOperator) Long::sum);
+    bridge =
+        caller.addBridge(
+            RemoteBridge.builder(caller.registry(), "caller")
+                .dns("polycall-peers:" + a.server.port())
+                .resolver(
+                    host -> {
+                      assertEquals("polycall-peers", host);
+                      return answer.get();
+                    })
+                .healthInterval(Duration.ofMinutes(5))
+                .refreshInterval(Duration.ofMinutes(5))
+                .build());
+    bridge.start();
+    assertEquals("node-a", call("who.ami"));
+
+    answer.set(new java.net.InetAddress[0]); // scaled down: the pod is gone from the name
+    bridge.refresh();
+    assertTrue(bridge.peers().isEmpty(), bridge.peers().toString());
+    StatusException e = assertThrows(StatusException.class, () -> call("who.ami"));
+    assertEquals(Status.Code.NOT_FOUND, e.status().code());
+    assertCallerServes();
+
+    answer.set(new java.net.InetAddress[] {java.net.InetAddress.getLoopbackAddress()});
+    bridge.refresh();
+    assertEquals("node-a", call("who.ami"));
+  }
+
+  @Test
+  void cancellingACallCancelsItOnTheRemoteNode() throws Exception {
+    Host a = new Host("node-a");
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch sawCancel = new CountDownLatch(1);
+    a.register(
+        "wait.forever() -> null",
+        (args, ctx) -> {
+          started.countDown();
+          try {
+            Thread.sleep(60_000);
+          } catch (InterruptedException ex) {
+            sawCancel.countDown();
+            throw ex;
+          }
+          return Value.NULL;
+        });
+    attach(a);
+    CompletableFuture<Value> f = caller.callAsync("wait.forever");
+    assertTrue(started.await(30, TimeUnit.SECONDS));
+    f.cancel(true);
+    assertTrue(sawCancel.await(30, TimeUnit.SECONDS), "the remote call was not cancelled");
+    assertEquals("node-a", call("who.once"));
+  }
+
   private static Host awaitEntered(Host a, Host b) throws InterruptedException {
     for (int i = 0; i < 3000; i++) {
       if (a.slowEntered.getCount() == 0) {
