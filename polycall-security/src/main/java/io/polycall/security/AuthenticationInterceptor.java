@@ -130,17 +130,11 @@ public final class AuthenticationInterceptor implements CallInterceptor {
           Identity.ANONYMOUS,
           "bearer tokens are not accepted by this node (no security.authentication.jwt configured)");
     }
-    String token;
-    try {
-      token = bearer(auth);
-    } catch (StatusException e) {
-      throw deny(Identity.ANONYMOUS, e.status().description());
-    }
     Identity verified;
     try {
-      verified = verifier.verify(token);
+      verified = verifier.verifyBearer(auth);
     } catch (StatusException e) {
-      String claimed = JwtVerifier.claimedSubject(token);
+      String claimed = claimedSubject(auth);
       Identity who =
           claimed.isEmpty()
               ? Identity.ANONYMOUS
@@ -177,16 +171,12 @@ public final class AuthenticationInterceptor implements CallInterceptor {
     return chain.proceed(call.withOptions(call.options().withoutMetadata(AUTHORIZATION)));
   }
 
-  private static String bearer(String auth) {
-    if (auth.length() > 7 && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return auth.substring(7).trim();
+  private static String claimedSubject(String auth) {
+    try {
+      return JwtVerifier.claimedSubject(JwtVerifier.bearer(auth));
+    } catch (StatusException e) {
+      return "";
     }
-    String scheme = auth.indexOf(' ') > 0 ? auth.substring(0, auth.indexOf(' ')) : "";
-    throw Status.UNAUTHENTICATED
-        .withDescription(
-            "malformed authorization metadata: expected 'Bearer <token>'"
-                + (scheme.isEmpty() || scheme.length() > 20 ? "" : ", got scheme '" + scheme + "'"))
-        .asException();
   }
 
   private static void report(Identity id, boolean allowed, String reason) {

@@ -105,10 +105,26 @@ public final class Policy {
 
   private record FunctionRequirement(String glob, Pattern pattern, Set<String> permissions) {}
 
+  /**
+   * A function by reference: the registry hands the same {@link FunctionInfo} to every call of a
+   * function, so identity hashing spares hashing the whole signature on every call.
+   */
+  private record Ref(FunctionInfo f) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Ref r && r.f == f;
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(f);
+    }
+  }
+
   /** The roles of one identity, and the decisions made for it, per function (by reference). */
   private static final class RoleSet {
     final List<Role> roles;
-    final Map<FunctionInfo, Decision> decisions = new ConcurrentHashMap<>();
+    final Map<Ref, Decision> decisions = new ConcurrentHashMap<>();
 
     RoleSet(List<Role> roles) {
       this.roles = roles;
@@ -418,13 +434,14 @@ public final class Policy {
    */
   public Decision decide(Identity id, FunctionInfo f) {
     RoleSet rs = roleSet(id);
-    Decision d = rs.decisions.get(f);
+    Ref key = new Ref(f);
+    Decision d = rs.decisions.get(key);
     if (d == null) {
       if (rs.decisions.size() >= MAX_CACHED) {
         rs.decisions.clear();
       }
       d = evaluate(id, rs.roles, f);
-      rs.decisions.put(f, d);
+      rs.decisions.put(key, d);
     }
     return d;
   }

@@ -116,9 +116,47 @@ public final class JwtVerifier {
    * @throws StatusException UNAUTHENTICATED saying what is wrong with the token (never its text)
    */
   public Identity verify(String token) {
+    return verify(token, token);
+  }
+
+  /**
+   * The identity an {@code authorization} value ({@code Bearer <token>}) proves. Remembered by the
+   * whole value: a client sends the same string on every call, whose hash the JVM keeps, so a
+   * repeated token costs a map lookup.
+   *
+   * @throws StatusException UNAUTHENTICATED saying what is wrong (never the token's text)
+   */
+  public Identity verifyBearer(String authorization) {
+    Identity hit = cached(authorization);
+    return hit != null ? hit : verify(authorization, bearer(authorization));
+  }
+
+  private Identity cached(String key) {
+    Verified v = cache.get(key);
+    if (v == null) {
+      return null;
+    }
+    reloadIfChanged();
+    return v.keys == keys && System.currentTimeMillis() <= v.expiresMillis + skewMillis
+        ? v.identity
+        : null;
+  }
+
+  /** The token of {@code Bearer <token>} (the scheme is case-insensitive, RFC 6750). */
+  public static String bearer(String auth) {
+    if (auth.length() > 7 && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return auth.substring(7).trim();
+    }
+    String scheme = auth.indexOf(' ') > 0 ? auth.substring(0, auth.indexOf(' ')) : "";
+    throw refused(
+        "malformed authorization metadata: expected 'Bearer <token>'"
+            + (scheme.isEmpty() || scheme.length() > 20 ? "" : ", got scheme '" + scheme + "'"));
+  }
+
+  private Identity verify(String key, String token) {
     reloadIfChanged();
     KeySet ks = keys;
-    Verified v = cache.get(token);
+    Verified v = cache.get(key);
     long now = System.currentTimeMillis();
     if (v != null && v.keys == ks && now <= v.expiresMillis + skewMillis) {
       return v.identity;
@@ -127,7 +165,7 @@ public final class JwtVerifier {
     if (cache.size() >= MAX_CACHED) {
       cache.clear();
     }
-    cache.put(token, fresh);
+    cache.put(key, fresh);
     return fresh.identity;
   }
 
