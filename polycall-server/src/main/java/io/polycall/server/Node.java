@@ -12,13 +12,17 @@ import io.polycall.gateway.HttpGateway;
 import io.polycall.grpc.GrpcServer;
 import io.polycall.grpc.GrpcTls;
 import io.polycall.grpc.RemoteBridge;
+import io.polycall.security.AuditLog;
 import io.polycall.security.AuthenticationInterceptor;
 import io.polycall.security.AuthorizationInterceptor;
+import io.polycall.security.LimitsInterceptor;
 import io.polycall.security.ListenerSafety;
 import io.polycall.security.LocalCaller;
+import io.polycall.security.RateLimitInterceptor;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
 import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
+import io.polycall.server.PolyCallConfig.Safeguards;
 import io.polycall.server.PolyCallConfig.WorkerPoolSpec;
 import io.polycall.server.internal.Substitution;
 import io.polycall.server.internal.WorkerRuntimes;
@@ -132,12 +136,26 @@ public final class Node {
       ListenerSafety.check(listeners(config), config.auth().jwt() != null, insecure);
     }
     PolyCall.Builder builder = PolyCall.builder();
-    // audit -> authn -> authz -> limits -> the configured interceptors: every decision is seen by
-    // the audit log, and nothing configured runs for a caller who was refused.
+    // audit -> authn -> authz -> limits -> rate limits -> the configured interceptors: every
+    // decision is seen by the audit log, and nothing configured runs for a caller who was refused.
     AuthenticationInterceptor authn = authentication(config.auth());
+    AuthorizationInterceptor authz = authn == null ? null : authorization(config.auth());
+    Safeguards safe = config.safeguards();
+    // Opened last of the stages: what can fail above fails before the log's writer thread starts.
+    AuditLog audit = openAudit(safe);
+    if (audit != null) {
+      // Outermost: the audit record sees every decision of the stages after it, refusals too.
+      builder.withInterceptor(audit.interceptor());
+    }
     if (authn != null) {
       builder.withInterceptor(authn);
-      builder.withInterceptor(authorization(config.auth()));
+      builder.withInterceptor(authz);
+    }
+    if (safe != null) {
+      builder.withInterceptor(new LimitsInterceptor(safe.limits(), safe.functionLimits()));
+      if (safe.rateLimits() != null) {
+        builder.withInterceptor(new RateLimitInterceptor(safe.rateLimits()));
+      }
     }
     for (String name : config.interceptors()) {
       builder.withInterceptor(interceptor(name));
@@ -147,6 +165,10 @@ public final class Node {
       LOCAL_CALLERS.put(pc, authn.localCaller(pc, config.auth().localIdentity()));
     }
     GrpcServer grpc = null;
+    if (audit != null) {
+      // Added first, so closed last: the workers' final calls are recorded before the log closes.
+      pc.addBridge(closing("audit", audit));
+    }
     try {
       for (JvmClass c : config.jvm()) {
         registerClass(pc, c);
@@ -154,7 +176,7 @@ public final class Node {
       if (!config.natives().isEmpty()) {
         NativeBridge bridge = pc.addBridge(NativeBridge.create(pc.registry()));
         for (NativeLibrarySpec lib : config.natives()) {
-          registerLibrary(pc, bridge, lib, config.baseDir());
+          registerLibrary(pc, bridge, lib, config.baseDir(), config.safeguards());
         }
       }
       Path socketPath = null;
@@ -337,6 +359,39 @@ public final class Node {
     }
   }
 
+  private static AuditLog openAudit(Safeguards safe) {
+    if (safe == null || safe.audit() == null) {
+      return null;
+    }
+    try {
+      return AuditLog.open(safe.audit());
+    } catch (StatusException e) {
+      throw located(safe.where() + ".audit", e);
+    }
+  }
+
+  /**
+   * A bridge with no functions whose only job is to close {@code resource} with the node: the node
+   * closes its bridges in reverse order of addition, which is the order the audit log needs.
+   */
+  private static io.polycall.spi.Bridge closing(String name, AutoCloseable resource) {
+    return new io.polycall.spi.Bridge() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public void close() {
+        try {
+          resource.close();
+        } catch (Exception e) {
+          LOG.log(Level.WARNING, "closing " + name + " failed", e);
+        }
+      }
+    };
+  }
+
   private static WorkerSupervisor openSocket(PolyCall pc, PolyCallConfig config) {
     Path dir = config.socketDir();
     try {
@@ -494,7 +549,7 @@ public final class Node {
   }
 
   private static void registerLibrary(
-      PolyCall pc, NativeBridge bridge, NativeLibrarySpec spec, Path baseDir) {
+      PolyCall pc, NativeBridge bridge, NativeLibrarySpec spec, Path baseDir, Safeguards safe) {
     String name;
     try {
       name = Substitution.apply(spec.library());
@@ -504,6 +559,19 @@ public final class Node {
         return;
       }
       throw located(spec.where(), e);
+    }
+    if (safe != null && !nativeAllowed(safe.nativeAllow(), resolve(name, baseDir))) {
+      // Checked before loading: loading a library runs its initializers, which is the risk.
+      throw Status.PERMISSION_DENIED
+          .withDescription(
+              spec.where()
+                  + ": native library "
+                  + name
+                  + " is not allowed by security.native.allow "
+                  + safe.nativeAllow()
+                  + "; with security configured nothing native loads unless listed: add its name,"
+                  + " file name or path (globs such as libpolycall*.so work) to the list")
+          .asException();
     }
     NativeLibrary lib;
     try {
@@ -538,6 +606,18 @@ public final class Node {
         throw located(f.where(), e, null);
       }
     }
+  }
+
+  /** Whether a glob of the allow-list matches the library's name, file name or path. */
+  static boolean nativeAllowed(List<String> allow, String library) {
+    String file = Path.of(library).getFileName().toString();
+    for (String pattern : allow) {
+      io.polycall.security.internal.Glob g = io.polycall.security.internal.Glob.of(pattern);
+      if (g.matches(library) || g.matches(file)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A relative path (one with a slash) starts at the config's directory; names stay names. */

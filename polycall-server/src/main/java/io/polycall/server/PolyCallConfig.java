@@ -108,6 +108,9 @@ public final class PolyCallConfig {
   private final List<WorkerPoolSpec> workers;
   private final Path socketDir;
   private final HttpSpec http;
+  // Not final only so that withSafeguards can derive without a copy constructor of its own;
+  // never changed after construction.
+  private Safeguards safeguards;
   private final String nodeId;
   private final GrpcSpec grpc;
   private final PeersSpec peers;
@@ -162,6 +165,7 @@ public final class PolyCallConfig {
    * @param runtime the Python interpreter ({@code python}) or the Node worker script ({@code node})
    *     as written in the config; null for the default
    * @param optional when true, a pool whose runtime is not installed is skipped
+   * @param sandbox the resource limits its processes start with ({@link Sandbox#NONE}: the node's)
    */
   public record WorkerPoolSpec(
       String name,
@@ -174,7 +178,8 @@ public final class PolyCallConfig {
       String runtime,
       Duration startTimeout,
       boolean optional,
-      String where) {
+      String where,
+      Sandbox sandbox) {
     /** Processes per pool when the config does not say. */
     public static final int DEFAULT_PROCESSES = 1;
 
@@ -191,6 +196,35 @@ public final class PolyCallConfig {
       files = List.copyOf(files);
       env = Map.copyOf(env);
       Objects.requireNonNull(startTimeout, "startTimeout");
+      Objects.requireNonNull(sandbox, "sandbox");
+    }
+
+    /** A pool without resource limits of its own. */
+    public WorkerPoolSpec(
+        String name,
+        String language,
+        List<String> modules,
+        List<String> files,
+        int processes,
+        int maxInFlight,
+        Map<String, String> env,
+        String runtime,
+        Duration startTimeout,
+        boolean optional,
+        String where) {
+      this(
+          name,
+          language,
+          modules,
+          files,
+          processes,
+          maxInFlight,
+          env,
+          runtime,
+          startTimeout,
+          optional,
+          where,
+          Sandbox.NONE);
     }
   }
 
@@ -368,6 +402,64 @@ public final class PolyCallConfig {
   /** No authentication, no policy: every call goes through (loopback-only nodes). */
   public static final AuthSpec NO_AUTH = new AuthSpec(null, null, null, "");
 
+  /**
+   * The resource limits a worker process starts with: {@code security.sandbox:} for every pool,
+   * {@code workers[i].sandbox:} for one pool (its keys override the security defaults one by one).
+   * 0 leaves that limit as the node's own. Applied by launching the worker through {@code prlimit}.
+   *
+   * @param memoryBytes address space (RLIMIT_AS): an allocation past it fails (MemoryError)
+   * @param cpuSeconds CPU time (RLIMIT_CPU): past it the kernel kills the process, which the
+   *     supervisor restarts; counts over the process's whole life
+   * @param openFiles file descriptors (RLIMIT_NOFILE)
+   */
+  public record Sandbox(long memoryBytes, long cpuSeconds, long openFiles) {
+    /** With {@code security:} configured and no sandbox keys: 8 GiB, no CPU limit, 1024 files. */
+    public static final Sandbox DEFAULTS = new Sandbox(8L << 30, 0, 1024);
+
+    /** Without {@code security:}: the node's own limits. */
+    public static final Sandbox NONE = new Sandbox(0, 0, 0);
+
+    public Sandbox {
+      if (memoryBytes < 0 || cpuSeconds < 0 || openFiles < 0) {
+        throw new IllegalArgumentException("sandbox limits must be 0 (none) or more");
+      }
+    }
+
+    public boolean isEmpty() {
+      return memoryBytes == 0 && cpuSeconds == 0 && openFiles == 0;
+    }
+  }
+
+  /**
+   * The parts of {@code security:} that guard calls and processes (the audit log, input limits,
+   * rate limits, the worker sandbox, the native allow-list); authentication and policy are in
+   * {@link AuthSpec}.
+   *
+   * @param audit the audit log's settings, or null for no audit log
+   * @param limits the input limits of every function without its own
+   * @param functionLimits per-function input limits by glob, in config order
+   * @param rateLimits token buckets, or null for none
+   * @param sandbox the default sandbox of worker pools
+   * @param nativeAllow globs of the native libraries that may be loaded (name, file name or path);
+   *     empty: none
+   */
+  public record Safeguards(
+      io.polycall.security.AuditConfig audit,
+      io.polycall.security.InputLimits limits,
+      Map<String, io.polycall.security.InputLimits> functionLimits,
+      io.polycall.security.RateLimits rateLimits,
+      Sandbox sandbox,
+      List<String> nativeAllow,
+      String where) {
+    public Safeguards {
+      Objects.requireNonNull(limits, "limits");
+      functionLimits =
+          java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(functionLimits));
+      Objects.requireNonNull(sandbox, "sandbox");
+      nativeAllow = List.copyOf(nativeAllow);
+    }
+  }
+
   /** Made by {@link #load} and {@link #parse}; public for tests and programmatic use. */
   public PolyCallConfig(
       String source,
@@ -403,6 +495,7 @@ public final class PolyCallConfig {
     this.peers = PeersSpec.NONE;
     this.grpc = null;
     this.auth = NO_AUTH;
+    this.safeguards = null;
   }
 
   private PolyCallConfig(PolyCallConfig base, HttpSpec http, String nodeId, PeersSpec peers) {
@@ -423,6 +516,7 @@ public final class PolyCallConfig {
     this.peers = Objects.requireNonNull(peers, "peers");
     this.grpc = grpc;
     this.auth = base.auth;
+    this.safeguards = base.safeguards;
   }
 
   private PolyCallConfig(PolyCallConfig base, AuthSpec auth) {
@@ -438,6 +532,22 @@ public final class PolyCallConfig {
     this.peers = base.peers;
     this.grpc = base.grpc;
     this.auth = Objects.requireNonNull(auth, "auth");
+    this.safeguards = base.safeguards;
+  }
+
+  /** This config with the audit, limits, rate limits, sandbox and native settings of security:. */
+  public PolyCallConfig withSafeguards(Safeguards newSafeguards) {
+    PolyCallConfig c = new PolyCallConfig(this, auth);
+    c.safeguards = newSafeguards;
+    return c;
+  }
+
+  /**
+   * The audit log, input limits, rate limits, worker sandbox and native allow-list of {@code
+   * security:}, or null when the config has no {@code security:} section.
+   */
+  public Safeguards safeguards() {
+    return safeguards;
   }
 
   /** This config with {@code newAuth} as its authentication and policy settings. */

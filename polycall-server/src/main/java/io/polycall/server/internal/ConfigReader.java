@@ -2,11 +2,16 @@ package io.polycall.server.internal;
 
 import io.polycall.Status;
 import io.polycall.StatusException;
+import io.polycall.security.AuditConfig;
+import io.polycall.security.InputLimits;
+import io.polycall.security.RateLimits;
 import io.polycall.server.PolyCallConfig;
 import io.polycall.server.PolyCallConfig.HttpSpec;
 import io.polycall.server.PolyCallConfig.JvmClass;
 import io.polycall.server.PolyCallConfig.NativeFunctionSpec;
 import io.polycall.server.PolyCallConfig.NativeLibrarySpec;
+import io.polycall.server.PolyCallConfig.Safeguards;
+import io.polycall.server.PolyCallConfig.Sandbox;
 import io.polycall.server.PolyCallConfig.WorkerPoolSpec;
 import java.io.StringReader;
 import java.nio.file.Path;
@@ -75,14 +80,19 @@ public final class ConfigReader {
           "python",
           "node",
           "start_timeout",
-          "optional");
+          "optional",
+          "sandbox");
+
+  /** The keys of {@code security:} that {@link #safeguards} reads. */
+  private static final Set<String> SAFEGUARD_KEYS =
+      Set.of("audit", "limits", "rate_limits", "sandbox", "native");
 
   /** The keys of {@code security:} that {@link #auth} reads. */
   private static final Set<String> SECURITY_AUTH_KEYS =
       Set.of("authentication", "policy", "local_identity");
 
   /** Every key of {@code security:}; each group is read by its own method. */
-  private static final Set<String> SECURITY_KEYS = SECURITY_AUTH_KEYS;
+  private static final Set<String> SECURITY_KEYS = union(SECURITY_AUTH_KEYS, SAFEGUARD_KEYS);
 
   private static final Set<String> AUTHENTICATION_KEYS = Set.of("jwt");
   private static final Set<String> JWT_KEYS =
@@ -92,6 +102,9 @@ public final class ConfigReader {
   private static final Map<String, String> LANGUAGES = Map.of("python", "python", "node", "node");
 
   private final String source;
+
+  /** security.sandbox, the base of every pool's sandbox (read before the pools). */
+  private Sandbox sandboxDefault = Sandbox.NONE;
 
   private ConfigReader(String source) {
     this.source = source;
@@ -124,6 +137,8 @@ public final class ConfigReader {
       return new PolyCallConfig(source, baseDir, List.of(), List.of(), List.of());
     }
     Map<String, Node> top = mapping(root, "", TOP_KEYS, "the top level");
+    Safeguards safeguards =
+        top.containsKey("security") ? safeguards(top.get("security"), baseDir) : null;
     List<String> interceptors = interceptors(top.get("interceptors"));
     List<JvmClass> jvm = new ArrayList<>();
     Node jvmNode = top.get("jvm");
@@ -195,7 +210,8 @@ public final class ConfigReader {
         securityNode == null
             ? Map.of()
             : mapping(securityNode, "security", SECURITY_KEYS, "the security section");
-    return config.withAuth(auth(security, securityNode, baseDir));
+    config = config.withAuth(auth(security, securityNode, baseDir));
+    return safeguards == null ? config : config.withSafeguards(safeguards);
   }
 
   /** {@code security.authentication}, {@code security.policy}, {@code security.local_identity}. */
@@ -647,6 +663,10 @@ public final class ConfigReader {
       startTimeout = duration(m.get("start_timeout"), path + ".start_timeout");
     }
     boolean optional = m.containsKey("optional") && bool(m.get("optional"), path + ".optional");
+    Sandbox sandbox =
+        m.containsKey("sandbox")
+            ? sandbox(m.get("sandbox"), path + ".sandbox", sandboxDefault)
+            : sandboxDefault;
     return new WorkerPoolSpec(
         name,
         language,
@@ -658,7 +678,8 @@ public final class ConfigReader {
         runtime,
         startTimeout,
         optional,
-        where(line(nameNode), path));
+        where(line(nameNode), path),
+        sandbox);
   }
 
   private List<String> strings(Node node, String path) {
@@ -787,6 +808,277 @@ public final class ConfigReader {
     }
     return new NativeFunctionSpec(
         string(decl, path + ".declare"), doc, version, where(line(decl), path));
+  }
+
+  // ---- security: audit, limits, rate limits, sandbox, native allow-list ------------------------
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> u = new java.util.HashSet<>(a);
+    u.addAll(b);
+    return Set.copyOf(u);
+  }
+
+  private static final Set<String> AUDIT_KEYS =
+      Set.of("file", "fsync", "rotate_bytes", "keep", "fail_closed", "queue");
+  private static final Set<String> LIMIT_KEYS =
+      Set.of("payload_bytes", "depth", "collection_length", "string_bytes", "ndarray_elements");
+  private static final Set<String> RATE_KEYS = Set.of("subjects", "functions");
+  private static final Set<String> BUCKET_KEYS = Set.of("rate", "burst");
+  private static final Set<String> SANDBOX_KEYS = Set.of("memory", "cpu_seconds", "open_files");
+
+  private Safeguards safeguards(Node node, Path baseDir) {
+    Map<String, Node> m = mapping(node, "security", SECURITY_KEYS, "the security section");
+    AuditConfig audit = m.containsKey("audit") ? audit(m.get("audit"), baseDir) : null;
+    InputLimits limits = InputLimits.DEFAULTS;
+    Map<String, InputLimits> functionLimits = new LinkedHashMap<>();
+    Node limitsNode = m.get("limits");
+    if (limitsNode != null) {
+      Set<String> limitKeys = new java.util.HashSet<>(LIMIT_KEYS);
+      limitKeys.add("functions");
+      Map<String, Node> lm = mapping(limitsNode, "security.limits", limitKeys, "the input limits");
+      limits = limits(lm, "security.limits", InputLimits.DEFAULTS);
+      Node fn = lm.get("functions");
+      if (fn != null) {
+        for (Map.Entry<String, Node> e : stringMap(fn, "security.limits.functions").entrySet()) {
+          String path = "security.limits.functions." + e.getKey();
+          Map<String, Node> fm =
+              mapping(e.getValue(), path, LIMIT_KEYS, "the input limits of matching functions");
+          functionLimits.put(e.getKey(), limits(fm, path, limits));
+        }
+      }
+    }
+    RateLimits rates = null;
+    Node rateNode = m.get("rate_limits");
+    if (rateNode != null) {
+      Map<String, Node> rm =
+          mapping(rateNode, "security.rate_limits", RATE_KEYS, "the rate limits");
+      rates =
+          new RateLimits(
+              buckets(rm.get("subjects"), "security.rate_limits.subjects"),
+              buckets(rm.get("functions"), "security.rate_limits.functions"));
+    }
+    sandboxDefault =
+        m.containsKey("sandbox")
+            ? sandbox(m.get("sandbox"), "security.sandbox", Sandbox.DEFAULTS)
+            : Sandbox.DEFAULTS;
+    List<String> allow = List.of();
+    Node nativeNode = m.get("native");
+    if (nativeNode != null) {
+      Map<String, Node> nm =
+          mapping(nativeNode, "security.native", Set.of("allow"), "the native library settings");
+      allow = strings(nm.get("allow"), "security.native.allow");
+    }
+    return new Safeguards(
+        audit, limits, functionLimits, rates, sandboxDefault, allow, where(line(node), "security"));
+  }
+
+  private AuditConfig audit(Node node, Path baseDir) {
+    String path = "security.audit";
+    Map<String, Node> m = mapping(node, path, AUDIT_KEYS, "the audit log settings");
+    Node fileNode = required(m, "file", node, path, "the log file, such as audit/audit.jsonl");
+    String file = string(fileNode, path + ".file");
+    if (file.isBlank()) {
+      throw invalid(line(fileNode), path + ".file", "must be a file path, not blank");
+    }
+    AuditConfig c = AuditConfig.of(baseDir.resolve(file).normalize());
+    Node fsync = m.get("fsync");
+    if (fsync != null) {
+      String v = fsync instanceof ScalarNode sn ? sn.getValue().trim() : "";
+      c =
+          switch (v) {
+            case "every_record" -> c.withFsync(AuditConfig.Fsync.EVERY_RECORD, c.fsyncInterval());
+            case "never" -> c.withFsync(AuditConfig.Fsync.NEVER, c.fsyncInterval());
+            case "interval" -> c.withFsync(AuditConfig.Fsync.INTERVAL, c.fsyncInterval());
+            default -> {
+              if (!(fsync instanceof ScalarNode) || !v.matches("[0-9.]+\\s*(ms|s|m)")) {
+                throw invalid(
+                    line(fsync),
+                    path + ".fsync",
+                    "must be every_record, interval (every 1s), a duration such as 200ms or 1s,"
+                        + " or never, not "
+                        + kind(fsync));
+              }
+              yield c.withFsync(AuditConfig.Fsync.INTERVAL, duration(fsync, path + ".fsync"));
+            }
+          };
+    }
+    long rotate = c.rotateBytes();
+    if (m.containsKey("rotate_bytes")) {
+      rotate = quantity(m.get("rotate_bytes"), path + ".rotate_bytes", true, true);
+    }
+    int keep = c.keep();
+    if (m.containsKey("keep")) {
+      keep = integer(m.get("keep"), path + ".keep");
+      if (keep < 0) {
+        throw invalid(line(m.get("keep")), path + ".keep", "must be 0 or more");
+      }
+    }
+    c = c.withRotation(rotate, keep);
+    if (m.containsKey("fail_closed")) {
+      c = c.withFailClosed(bool(m.get("fail_closed"), path + ".fail_closed"));
+    }
+    if (m.containsKey("queue")) {
+      int q = integer(m.get("queue"), path + ".queue");
+      if (q < 1) {
+        throw invalid(line(m.get("queue")), path + ".queue", "must be 1 or more");
+      }
+      c = c.withQueueCapacity(q);
+    }
+    return c;
+  }
+
+  private InputLimits limits(Map<String, Node> m, String path, InputLimits base) {
+    InputLimits l = base;
+    if (m.containsKey("payload_bytes")) {
+      l = l.withPayloadBytes(quantity(m.get("payload_bytes"), path + ".payload_bytes", true, true));
+    }
+    if (m.containsKey("depth")) {
+      l =
+          l.withDepth(
+              (int)
+                  Math.min(
+                      Integer.MAX_VALUE, quantity(m.get("depth"), path + ".depth", false, true)));
+    }
+    if (m.containsKey("collection_length")) {
+      l =
+          l.withCollectionLength(
+              quantity(m.get("collection_length"), path + ".collection_length", false, true));
+    }
+    if (m.containsKey("string_bytes")) {
+      l = l.withStringBytes(quantity(m.get("string_bytes"), path + ".string_bytes", true, true));
+    }
+    if (m.containsKey("ndarray_elements")) {
+      l =
+          l.withNdarrayElements(
+              quantity(m.get("ndarray_elements"), path + ".ndarray_elements", false, true));
+    }
+    return l;
+  }
+
+  private Map<String, RateLimits.Rate> buckets(Node node, String path) {
+    Map<String, RateLimits.Rate> out = new LinkedHashMap<>();
+    if (node == null) {
+      return out;
+    }
+    for (Map.Entry<String, Node> e : stringMap(node, path).entrySet()) {
+      String at = path + "." + e.getKey();
+      Node v = e.getValue();
+      Node rateNode = v;
+      Node burstNode = null;
+      if (v instanceof MappingNode) {
+        Map<String, Node> bm = mapping(v, at, BUCKET_KEYS, "a token bucket {rate, burst}");
+        rateNode = required(bm, "rate", v, at, "calls per second, or N/s, N/m, N/h, N/d");
+        burstNode = bm.get("burst");
+      }
+      double[] rate = rate(rateNode, at + (v instanceof MappingNode ? ".rate" : ""));
+      long burst = (long) Math.max(1, Math.ceil(rate[1]));
+      if (burstNode != null) {
+        burst = quantity(burstNode, at + ".burst", false, false);
+      }
+      out.put(e.getKey(), new RateLimits.Rate(rate[0], burst));
+    }
+    return out;
+  }
+
+  /** {@code 10}, {@code 10/s}, {@code 600/m}, {@code 1000/h}, {@code 10000/d}: [per second, N]. */
+  private double[] rate(Node node, String path) {
+    if (node instanceof ScalarNode s && !s.getTag().equals(Tag.NULL)) {
+      java.util.regex.Matcher mt =
+          java.util.regex.Pattern.compile("([0-9]+(?:\\.[0-9]+)?)\\s*(?:/\\s*([smhd]))?")
+              .matcher(s.getValue().trim());
+      if (mt.matches()) {
+        double n = Double.parseDouble(mt.group(1));
+        double seconds =
+            mt.group(2) == null
+                ? 1
+                : switch (mt.group(2)) {
+                  case "s" -> 1;
+                  case "m" -> 60;
+                  case "h" -> 3600;
+                  default -> 86_400;
+                };
+        if (n > 0) {
+          return new double[] {n / seconds, n};
+        }
+      }
+    }
+    throw invalid(
+        line(node),
+        path,
+        "must be a positive rate such as 10 (per second), 10/s, 600/m, 1000/h or 10000/d, not "
+            + kind(node));
+  }
+
+  private Sandbox sandbox(Node node, String path, Sandbox base) {
+    Map<String, Node> m = mapping(node, path, SANDBOX_KEYS, "the worker resource limits");
+    long memory = base.memoryBytes();
+    long cpu = base.cpuSeconds();
+    long files = base.openFiles();
+    if (m.containsKey("memory")) {
+      memory = quantity(m.get("memory"), path + ".memory", true, true);
+    }
+    if (m.containsKey("cpu_seconds")) {
+      cpu = quantity(m.get("cpu_seconds"), path + ".cpu_seconds", false, true);
+    }
+    if (m.containsKey("open_files")) {
+      files = quantity(m.get("open_files"), path + ".open_files", false, true);
+    }
+    return new Sandbox(memory, cpu, files);
+  }
+
+  /** A map keyed by strings (globs), in file order. */
+  private Map<String, Node> stringMap(Node node, String path) {
+    if (!(node instanceof MappingNode mn)) {
+      throw invalid(line(node), path, "must be a map of name patterns, not " + kind(node));
+    }
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (NodeTuple t : mn.getValue()) {
+      out.put(string(t.getKeyNode(), path), t.getValueNode());
+    }
+    return out;
+  }
+
+  /**
+   * A whole number, 0 meaning "no limit" when {@code zero} is allowed; with {@code units}, also a
+   * size such as 64KiB, 16MiB, 8GiB (or KB, MB, GB).
+   */
+  private long quantity(Node node, String path, boolean units, boolean zero) {
+    if (node instanceof ScalarNode s && !s.getTag().equals(Tag.NULL)) {
+      java.util.regex.Matcher mt =
+          java.util.regex.Pattern.compile("(\\d+)\\s*([KMGT]i?B)?").matcher(s.getValue().trim());
+      if (mt.matches() && (units || mt.group(2) == null)) {
+        try {
+          long n = Long.parseLong(mt.group(1));
+          long unit =
+              mt.group(2) == null
+                  ? 1
+                  : switch (mt.group(2)) {
+                    case "KiB" -> 1L << 10;
+                    case "MiB" -> 1L << 20;
+                    case "GiB" -> 1L << 30;
+                    case "TiB" -> 1L << 40;
+                    case "KB" -> 1000L;
+                    case "MB" -> 1000_000L;
+                    case "GB" -> 1000_000_000L;
+                    default -> 1000_000_000_000L;
+                  };
+          long v = Math.multiplyExact(n, unit);
+          if (v > 0 || zero) {
+            return v;
+          }
+        } catch (NumberFormatException | ArithmeticException e) {
+          // falls through to the message below
+        }
+      }
+    }
+    throw invalid(
+        line(node),
+        path,
+        "must be "
+            + (units ? "a size such as 65536, 512KiB, 16MiB or 8GiB" : "a whole number")
+            + (zero ? " (0 for no limit)" : ", 1 or more")
+            + ", not "
+            + kind(node));
   }
 
   // ---- typed access with messages ----------------------------------------------------------

@@ -2,6 +2,7 @@ package io.polycall.server.internal;
 
 import io.polycall.Status;
 import io.polycall.StatusException;
+import io.polycall.server.PolyCallConfig;
 import io.polycall.server.PolyCallConfig.WorkerPoolSpec;
 import io.polycall.worker.WorkerSpec;
 import java.io.File;
@@ -91,12 +92,52 @@ public final class WorkerRuntimes {
     return new WorkerSpec(
         pool.name(),
         pool.language(),
-        command,
+        sandboxed(command, pool),
         pool.processes(),
         pool.env(),
         pool.maxInFlight(),
         baseDir,
         pool.startTimeout());
+  }
+
+  /** Where util-linux puts prlimit; the Makefile's tools target installs it when missing. */
+  public static final String PRLIMIT = "/usr/bin/prlimit";
+
+  /**
+   * The command launched through {@code prlimit} with the pool's resource limits, or unchanged when
+   * it has none. prlimit sets the limits (soft and hard alike, so the worker cannot raise them) and
+   * then execs the worker: the worker keeps prlimit's pid, and the limits hold for everything it
+   * starts.
+   *
+   * <pre>
+   *   /usr/bin/prlimit --as=8589934592 --nofile=1024 -- .venv/bin/python -m polycall.worker ...
+   * </pre>
+   */
+  static List<String> sandboxed(List<String> command, WorkerPoolSpec pool) {
+    PolyCallConfig.Sandbox s = pool.sandbox();
+    if (s.isEmpty()) {
+      return command;
+    }
+    if (!Files.isExecutable(Path.of(PRLIMIT))) {
+      throw missing(
+          pool,
+          "its sandbox (memory, cpu_seconds, open_files) needs " + PRLIMIT + ", which is missing",
+          "install util-linux (make tools does), or remove the sandbox settings");
+    }
+    List<String> out = new ArrayList<>();
+    out.add(PRLIMIT);
+    if (s.memoryBytes() > 0) {
+      out.add("--as=" + s.memoryBytes());
+    }
+    if (s.cpuSeconds() > 0) {
+      out.add("--cpu=" + s.cpuSeconds());
+    }
+    if (s.openFiles() > 0) {
+      out.add("--nofile=" + s.openFiles());
+    }
+    out.add("--");
+    out.addAll(command);
+    return out;
   }
 
   private static String python(WorkerPoolSpec pool, Path baseDir) {
