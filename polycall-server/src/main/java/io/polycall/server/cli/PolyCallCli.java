@@ -47,6 +47,7 @@ import picocli.CommandLine.Option;
       ServeCommand.class,
       TokenCommand.class,
       DemoCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
