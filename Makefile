@@ -40,7 +40,12 @@ $(WRAPPER):
 	@git checkout -- mvnw 2>/dev/null || true
 
 .PHONY: tools
-tools: $(WRAPPER) native-testlib sdk-envs grpcurl ## Install the build tools (Maven wrapper, gcc, zlib, SDK envs, grpcurl)
+tools: $(WRAPPER) native-testlib sdk-envs grpcurl prlimit ## Install the build tools (Maven wrapper, gcc, zlib, SDK envs, grpcurl, prlimit)
+
+# Worker sandboxes (security.sandbox) start workers through util-linux's prlimit.
+.PHONY: prlimit
+prlimit:
+	@test -x /usr/bin/prlimit || { apt-get update -qq && apt-get install -y -qq util-linux; }
 
 # Built from source by the Go toolchain (the Go module proxy), pinned, into build/tools.
 .PHONY: grpcurl
