@@ -137,6 +137,13 @@ bench-remote: build ## gRPC vs raw grpc-java, then the HTTP gateway, same run (a
 	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.RemoteHarness
 	@$(MAKE) --no-print-directory bench-http-run
 
+.PHONY: bench-routing
+bench-routing: build ## Remote bridge vs a direct gRPC client to the same node, same run (~30 s)
+	@mkdir -p $(BUILD)/bench
+	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
+	  -Dout=$(BUILD)/bench/routing.txt \
+	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.RoutingHarness
+
 .PHONY: format
 format: $(WRAPPER) ## Format the Java sources
 	$(MVN) -q spotless:apply
