@@ -164,4 +164,56 @@ class JsonValuesTest {
   void plainJavaValuesPrintAsExpected() {
     assertEquals("[1,\"a\",true]", JsonValues.toJsonText(Value.of(List.of(1, "a", true))));
   }
+
+  // ---- the HTTP dialect ---------------------------------------------------------------------
+
+  private static Value http(String json, Type t) {
+    return JsonValues.toValue(JsonValues.readTree(json, "t"), t, JsonValues.Dialect.HTTP);
+  }
+
+  @Test
+  void inTheHttpDialectAStringForBytesIsBase64AndBytesComeBackAsBase64() {
+    Value v = http("\"AAEC/w==\"", Type.Scalar.BYTES);
+    assertArrayEquals(new byte[] {0, 1, 2, -1}, ((Value.Bytes) v).value());
+    assertEquals("\"AAEC/w==\"", JsonValues.toJson(v, JsonValues.Dialect.HTTP).toString());
+    StatusException e =
+        assertThrows(StatusException.class, () -> http("\"%%%\"", Type.Scalar.BYTES));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.status().code());
+  }
+
+  @Test
+  void integersWrittenAsStringsAndFloatWordsAreReadWhereTheTypeSaysSo() {
+    assertEquals(Value.u64(-1L), http("\"18446744073709551615\"", Type.Scalar.U64));
+    assertEquals(Value.i64(-5), http("\"-5\"", Type.Scalar.I64));
+    assertTrue(Double.isNaN(((Value.Float) http("\"NaN\"", Type.Scalar.F64)).value()));
+    assertEquals(
+        Double.NEGATIVE_INFINITY, ((Value.Float) http("\"-Infinity\"", Type.Scalar.F64)).value());
+    assertEquals(Value.str("12"), http("\"12\"", Type.Scalar.STRING));
+  }
+
+  @Test
+  void anNdarrayIsWrittenAsABlockAndReadBackFromIt() {
+    Value.NdArray a = Value.NdArray.copyOf(new int[] {1, 2, 3, 4});
+    var block = JsonValues.toJson(a, JsonValues.Dialect.HTTP);
+    assertEquals("i32", block.get("dtype").asText());
+    assertEquals("[4]", block.get("shape").toString());
+    Value back = http(block.toString(), new Type.NdArray(Type.Scalar.I32, List.of(4L)));
+    assertEquals(a, back);
+    StatusException wrongSize =
+        assertThrows(
+            StatusException.class,
+            () ->
+                http(
+                    "{\"dtype\": \"i32\", \"shape\": [3], \"data\": \"AAAA\"}",
+                    Type.NdArray.of(Type.Scalar.I32)));
+    assertTrue(wrongSize.getMessage().contains("needs 12"), wrongSize.getMessage());
+    StatusException badDtype =
+        assertThrows(
+            StatusException.class,
+            () ->
+                http(
+                    "{\"dtype\": \"str\", \"shape\": [], \"data\": \"\"}",
+                    Type.NdArray.of(Type.Scalar.I32)));
+    assertTrue(badDtype.getMessage().contains("dtype 'str'"), badDtype.getMessage());
+  }
 }
