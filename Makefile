@@ -119,6 +119,15 @@ bench-http-run:
 	  -Dout=$(BUILD)/bench/http.txt \
 	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.HttpGatewayHarness
 
+.PHONY: profile-xlang
+profile-xlang: build ## Per-call context switches, CPU time (and syscalls with STRACE=true), Java -> Python; load-independent
+	@mkdir -p $(BUILD)/bench
+	@test -x $(BUILD)/bench/venv/bin/python || python3 -m venv $(BUILD)/bench/venv
+	@$(BUILD)/bench/venv/bin/pip install -q py4j==0.10.9.9 grpcio==1.85.1 -e 'sdks/python[numpy]'
+	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED -Dstrace=$(or $(STRACE),false) \
+	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.CallProfile \
+	  $(BUILD)/bench/venv/bin/python polycall-benchmarks/src/main/python
+
 .PHONY: bench-xlang
 bench-xlang: build ## Cross-language harness: Java -> Python through PolyCall and its peers
 	@mkdir -p $(BUILD)/bench

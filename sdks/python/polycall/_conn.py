@@ -63,6 +63,11 @@ STREAM_LIMIT = 1 << 20
 SEND_BUFFER_BYTES = 4 << 20
 # Fewest consecutive sync calls of a Batch that one pool job runs.
 BATCH_RUN = 64
+# How often a follower reader checks on a leader that runs a call (seconds): a call that runs
+# longer than one to two checks gets its reading taken over (see Connection._reader_main).
+FOLLOWER_CHECK = 0.001
+# Checks that find the leader reading, after which a follower sleeps until woken.
+FOLLOWER_CHECKS_BEFORE_SLEEP = 50
 
 
 @dataclass(frozen=True)
@@ -296,7 +301,11 @@ class Connection:
         self._wire = wire
         self._max_running = max(1, threads)
         self._tlock = threading.Lock()
-        self._role = threading.Lock()
+        self._cv = threading.Condition(self._tlock)
+        self._leader: int | None = None  # the thread that reads (see _reader_main)
+        self._busy = False  # the leader is running a call, not reading
+        self._busy_seq = 0  # calls the leaders have started running
+        self._deep = 0  # followers asleep until the leader starts a call
         self._idle = 0
         self._running = 0
         self._stop = False
@@ -764,56 +773,122 @@ class Connection:
         threading.Thread(target=self._reader_main, name="polycall-fn-reader", daemon=True).start()
 
     def _reader_main(self) -> None:
+        # The leader reads; a sync call it reads runs right here, on the leader, which keeps
+        # the role meanwhile: a no-op then costs no wake-up of another thread (handing the
+        # role on at every call wakes a follower, which then fights for the GIL: ~5 context
+        # switches per call). A follower takes the role over when it sees the same call still
+        # running at two checks FOLLOWER_CHECK apart (a long call must not stop the reading of
+        # Pings, Cancels and other calls), and at once when the call blocks on a nested call
+        # (_step_aside).
         wire = self._wire
         assert wire is not None
+        me = threading.get_ident()
         while True:
-            with self._role:
-                if self._stop:
-                    break
-                try:
-                    frame = wire.read_frame(self.limits.max_frame_bytes)
-                except ProtocolError as e:
-                    log.error("protocol error: %s", e.message)
-                    self.close_reason = Unavailable(f"protocol error: {e.message}")
-                    self._send_goaway(e)
-                    frame = None
-                except (ConnectionError, OSError) as e:
-                    self.close_reason = Unavailable(f"connection lost: {e}")
-                    frame = None
-                else:
-                    if frame is None and not self._draining and self.close_reason is None:
-                        self.close_reason = Unavailable("the hub closed the connection")
-                if frame is None:
+            if not self._await_role(me):
+                break
+            try:
+                frame = wire.read_frame(self.limits.max_frame_bytes)
+            except ProtocolError as e:
+                log.error("protocol error: %s", e.message)
+                self.close_reason = Unavailable(f"protocol error: {e.message}")
+                self._send_goaway(e)
+                frame = None
+            except (ConnectionError, OSError) as e:
+                self.close_reason = Unavailable(f"connection lost: {e}")
+                frame = None
+            else:
+                if frame is None and not self._draining and self.close_reason is None:
+                    self.close_reason = Unavailable("the hub closed the connection")
+            if frame is None:
+                with self._cv:
                     self._stop = True
-                    wire.shutdown()
-                    with contextlib.suppress(RuntimeError):
-                        self.loop.call_soon_threadsafe(self._reader_ended)
-                    break
-                # Decided while holding the role, so that a Cancel read next finds the call.
-                run = self._take_inline(frame)
+                    self._leader = None
+                    self._cv.notify_all()
+                wire.shutdown()
+                with contextlib.suppress(RuntimeError):
+                    self.loop.call_soon_threadsafe(self._reader_ended)
+                break
+            # Decided while holding the role, so that a Cancel read next finds the call.
+            run = self._take_inline(frame)
             if run is None:
                 continue
             call, fn, serving = run
-            with self._tlock:
+            with self._cv:
                 self._idle -= 1
                 self._running += 1
                 lonely = self._idle == 0
+                self._busy = True
+                self._busy_seq += 1
+                if self._deep:
+                    self._cv.notify_all()  # followers asleep: start watching the leader
             if lonely:
-                self._spawn_reader()  # someone must keep reading while this call runs
+                self._spawn_reader()  # someone must be ready to read while this call runs
+            surplus = False
             try:
                 out = pb.Frame()
                 self._run_sync(call, fn, serving.ctx, out.result)
                 self._deliver(call.call_id, serving, self._frame_data(out))
             finally:
-                with self._tlock:
+                with self._cv:
                     self._running -= 1
-                    surplus = self._idle >= 2
-                    if not surplus:
+                    if self._leader == me:
+                        self._busy = False  # still the leader: read on, no hand-off
                         self._idle += 1
+                    else:
+                        surplus = self._idle >= 2
+                        if not surplus:
+                            self._idle += 1
             if surplus:
                 return
         with self._tlock:
             self._idle -= 1
+
+    def _await_role(self, me: int) -> bool:
+        """Waits until this thread leads (True), or until the connection stops (False)."""
+        with self._cv:
+            if self._leader == me:
+                return not self._stop
+            seen: int | None = None
+            misses = 0
+            while True:
+                if self._stop:
+                    return False
+                if self._leader is None:
+                    self._leader = me
+                    return True
+                if self._busy:
+                    if seen == self._busy_seq:
+                        # The leader has been running one call for a whole check: take over.
+                        self._leader = me
+                        self._busy = False
+                        return True
+                    seen = self._busy_seq
+                    misses = 0
+                    self._cv.wait(FOLLOWER_CHECK)
+                    continue
+                seen = None
+                misses += 1
+                if misses <= FOLLOWER_CHECKS_BEFORE_SLEEP:
+                    self._cv.wait(FOLLOWER_CHECK)
+                    continue
+                # The leader has been reading (no call running) for a while: sleep until it
+                # starts a call, steps aside or the connection stops.
+                self._deep += 1
+                try:
+                    self._cv.wait()
+                finally:
+                    self._deep -= 1
+                misses = 0
+
+    def _step_aside(self) -> None:
+        """Called by a thread about to block in a sync function: a follower reads meanwhile."""
+        if self._wire is None:
+            return
+        with self._cv:
+            if self._leader == threading.get_ident() and self._busy:
+                self._leader = None
+                self._busy = False
+                self._cv.notify_all()
 
     def _reader_ended(self) -> None:
         if self._ended is not None:

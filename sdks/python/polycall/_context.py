@@ -107,6 +107,7 @@ def call(name: str, *args: Any, timeout: float | None = None) -> Any:
     )
     with ctx._lock:
         ctx._nested.add(fut)
+    conn._step_aside()  # a worker's reader thread: the result must be read while it waits
     try:
         return fut.result()
     except concurrent.futures.CancelledError:
