@@ -59,4 +59,6 @@ USER 10001
 # gRPC (polycall.v1.PolyCall, health, reflection) and the HTTP gateway.
 EXPOSE 7443 8080
 ENTRYPOINT ["/opt/polycall/bin/polycall"]
-CMD ["--config", "/etc/polycall/polycall.yaml", "serve", "--grpc", "0.0.0.0:7443"]
+# --insecure: the example config has no security: section, and a node refuses to listen beyond
+# loopback without authentication otherwise (docs/security.md). Configure security and drop it.
+CMD ["--config", "/etc/polycall/polycall.yaml", "serve", "--grpc", "0.0.0.0:7443", "--insecure"]
