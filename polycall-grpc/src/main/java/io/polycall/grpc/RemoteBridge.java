@@ -9,6 +9,7 @@ import io.polycall.grpc.internal.Peer;
 import io.polycall.grpc.internal.PeerConnection;
 import io.polycall.grpc.internal.RetryBudget;
 import io.polycall.grpc.internal.Router;
+import io.polycall.spi.BatchInvoker;
 import io.polycall.spi.BoundFunction;
 import io.polycall.spi.Bridge;
 import io.polycall.spi.Distance;
@@ -312,15 +313,34 @@ public final class RemoteBridge implements Bridge {
         continue;
       }
       FunctionInfo info = e.getValue();
-      BoundFunction f =
-          new BoundFunction(
-              info, (args, ctx) -> router.invoke(info, args, ctx), null, Distance.REMOTE);
+      BoundFunction f = new BoundFunction(info, new RemoteInvoker(info), null, Distance.REMOTE);
       try {
         registry.register(f);
         registered.put(e.getKey(), f);
       } catch (StatusException ex) {
         LOG.log(Level.WARNING, "cannot register remote {0}: {1}", e.getKey(), ex.status());
       }
+    }
+  }
+
+  /** Calls go through the router; a batch of one function goes to one node in one round trip. */
+  private final class RemoteInvoker implements BatchInvoker {
+    private final FunctionInfo info;
+
+    RemoteInvoker(FunctionInfo info) {
+      this.info = info;
+    }
+
+    @Override
+    public io.polycall.Value invoke(io.polycall.Value[] args, io.polycall.CallContext ctx)
+        throws Throwable {
+      return router.invoke(info, args, ctx);
+    }
+
+    @Override
+    public List<Outcome> invokeAll(List<io.polycall.Value[]> calls, io.polycall.CallContext ctx)
+        throws Throwable {
+      return router.invokeAll(info, calls, ctx);
     }
   }
 

@@ -419,6 +419,40 @@ class RemoteBridgeTest {
     assertEquals("node-a", call("who.once"));
   }
 
+  @Test
+  void aBatchOfARemoteFunctionAnswersInOrderWithFailuresInPlaceAndNamesADeadNode() {
+    Host a = new Host("node-a");
+    a.register(
+        "m.div(a: i64, b: i64) -> i64 [idempotent]",
+        (args, ctx) -> {
+          long d = ((Value.Int) args[1]).value();
+          if (d == 0) {
+            throw Status.INVALID_ARGUMENT.withDescription("division by zero").asException();
+          }
+          return Value.i64(((Value.Int) args[0]).value() / d);
+        });
+    attach(a);
+    List<io.polycall.core.CallRequest> calls = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      calls.add(io.polycall.core.CallRequest.of("m.div", Value.i64(100), Value.i64(i % 5)));
+    }
+    List<io.polycall.core.CallResult> results = caller.batch(calls);
+    for (int i = 0; i < 50; i++) {
+      if (i % 5 == 0) {
+        assertEquals(Status.Code.INVALID_ARGUMENT, results.get(i).status().code());
+      } else {
+        assertEquals(Value.i64(100 / (i % 5)), results.get(i).value());
+      }
+    }
+    a.kill();
+    List<io.polycall.core.CallResult> failed = caller.batch(calls.subList(0, 3));
+    for (io.polycall.core.CallResult r : failed) {
+      assertEquals(Status.Code.UNAVAILABLE, r.status().code());
+      assertTrue(r.status().description().contains("node node-a"), r.status().description());
+    }
+    assertCallerServes();
+  }
+
   private static Host awaitEntered(Host a, Host b) throws InterruptedException {
     for (int i = 0; i < 3000; i++) {
       if (a.slowEntered.getCount() == 0) {

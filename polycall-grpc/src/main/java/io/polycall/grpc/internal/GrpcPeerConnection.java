@@ -14,8 +14,11 @@ import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
 import io.polycall.grpc.RemoteBridge;
+import io.polycall.spi.BatchInvoker;
 import io.polycall.wire.StatusCodec;
 import io.polycall.wire.ValueCodec;
+import io.polycall.wire.proto.Batch;
+import io.polycall.wire.proto.BatchResult;
 import io.polycall.wire.proto.Call;
 import io.polycall.wire.proto.FunctionDecl;
 import io.polycall.wire.proto.FunctionEntry;
@@ -99,6 +102,60 @@ public final class GrpcPeerConnection implements PeerConnection {
       throw StatusCodec.decode(r.getStatus()).asException();
     }
     return codec.decode(r.getValue());
+  }
+
+  @Override
+  public List<BatchInvoker.Outcome> callAll(
+      String qualifiedName, List<Value[]> calls, io.polycall.CallOptions options)
+      throws NodeUnavailableException {
+    Batch.Builder batch = Batch.newBuilder();
+    for (Value[] args : calls) {
+      Call.Builder call = Call.newBuilder().setFunction(qualifiedName);
+      for (Value a : args) {
+        call.addArgs(codec.encode(a));
+      }
+      call.putAllMetadata(options.metadata());
+      batch.addCalls(call);
+    }
+    BatchResult r;
+    try {
+      r = ClientCalls.blockingUnaryCall(channel, Rpc.BATCH, grpcOptions(options), batch.build());
+    } catch (StatusRuntimeException e) {
+      throw failure(e);
+    }
+    if (r.getResultsCount() != calls.size()) {
+      throw Status.INTERNAL
+          .withDescription(
+              "node at "
+                  + address
+                  + " answered a batch of "
+                  + calls.size()
+                  + " with "
+                  + r.getResultsCount()
+                  + " results")
+          .asException();
+    }
+    List<BatchInvoker.Outcome> out = new ArrayList<>(calls.size());
+    for (Result res : r.getResultsList()) {
+      out.add(
+          res.hasStatus()
+              ? new BatchInvoker.Outcome(null, StatusCodec.decode(res.getStatus()))
+              : new BatchInvoker.Outcome(codec.decode(res.getValue()), Status.OK));
+    }
+    return out;
+  }
+
+  private CallOptions grpcOptions(io.polycall.CallOptions options) {
+    if (!options.hasDeadline()) {
+      return CallOptions.DEFAULT;
+    }
+    long remaining = options.remainingNanos();
+    if (remaining <= 0) {
+      throw Status.DEADLINE_EXCEEDED
+          .withDescription("deadline passed before the call was sent to " + address)
+          .asException();
+    }
+    return CallOptions.DEFAULT.withDeadlineAfter(remaining, TimeUnit.NANOSECONDS);
   }
 
   /**

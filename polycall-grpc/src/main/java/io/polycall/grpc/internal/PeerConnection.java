@@ -2,8 +2,10 @@ package io.polycall.grpc.internal;
 
 import io.polycall.CallOptions;
 import io.polycall.FunctionInfo;
+import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
+import io.polycall.spi.BatchInvoker;
 import java.time.Duration;
 import java.util.List;
 
@@ -24,6 +26,26 @@ public interface PeerConnection extends AutoCloseable {
    */
   Value call(String qualifiedName, Value[] args, CallOptions options)
       throws NodeUnavailableException;
+
+  /**
+   * Calls {@code qualifiedName} once per argument array, in one round trip where the transport can;
+   * one outcome per call, in order, a failed call failing only its own outcome. Blocking.
+   *
+   * @throws NodeUnavailableException when the node could not be reached or dropped the batch
+   */
+  default List<BatchInvoker.Outcome> callAll(
+      String qualifiedName, List<Value[]> calls, CallOptions options)
+      throws NodeUnavailableException {
+    List<BatchInvoker.Outcome> out = new java.util.ArrayList<>(calls.size());
+    for (Value[] args : calls) {
+      try {
+        out.add(new BatchInvoker.Outcome(call(qualifiedName, args, options), Status.OK));
+      } catch (StatusException e) {
+        out.add(new BatchInvoker.Outcome(null, e.status()));
+      }
+    }
+    return out;
+  }
 
   /** What the node hosts itself (never what it reaches through its own peers), and its node id. */
   Advertisement listLocal(Duration timeout) throws NodeUnavailableException;

@@ -7,6 +7,7 @@ import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
 import io.polycall.grpc.internal.PeerConnection.NodeUnavailableException;
+import io.polycall.spi.BatchInvoker;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,30 @@ public final class Router {
   public Value invoke(FunctionInfo info, Value[] args, CallContext context) throws Throwable {
     String fn = info.qualifiedName();
     rejectCallbacks(fn, args);
+    return route(info, context, peer -> peer.connection().call(fn, args, context.options()));
+  }
+
+  /**
+   * Runs many calls of one function on one node, in one round trip: the batch is routed (and, for
+   * an idempotent function, retried) as a whole; each call's own failure stays in its outcome.
+   */
+  public List<BatchInvoker.Outcome> invokeAll(
+      FunctionInfo info, List<Value[]> calls, CallContext context) throws Throwable {
+    String fn = info.qualifiedName();
+    for (Value[] args : calls) {
+      rejectCallbacks(fn, args);
+    }
+    return route(info, context, peer -> peer.connection().callAll(fn, calls, context.options()));
+  }
+
+  /** One try on one node. */
+  @FunctionalInterface
+  private interface Attempt<T> {
+    T run(Peer peer) throws PeerConnection.NodeUnavailableException;
+  }
+
+  private <T> T route(FunctionInfo info, CallContext context, Attempt<T> attempt) throws Throwable {
+    String fn = info.qualifiedName();
     List<Peer> all = hostsOf(fn);
     if (all.isEmpty()) {
       throw Status.UNAVAILABLE
@@ -77,9 +102,9 @@ public final class Router {
       }
       peer.begin();
       try {
-        Value v = peer.connection().call(fn, args, options);
+        T result = attempt.run(peer);
         budget.onSuccess();
-        return v;
+        return result;
       } catch (NodeUnavailableException e) {
         // The node, not the function, failed: stop sending it calls until it passes a check.
         // A node dying with many calls in flight is one failure for the retry budget, paid by
