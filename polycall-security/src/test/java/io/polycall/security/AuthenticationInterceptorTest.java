@@ -234,6 +234,17 @@ class AuthenticationInterceptorTest {
   }
 
   @Test
+  void a_key_id_with_control_characters_is_echoed_without_them() throws Exception {
+    var forged =
+        new com.nimbusds.jose.jwk.gen.RSAKeyGenerator(2048).keyID("k\nINFO: fake").generate();
+    StatusException e =
+        refused(
+            "Bearer " + TestKeys.sign(forged, TestKeys.claims("alice").build()),
+            "unknown key id 'k?INFO: fake'");
+    assertFalse(e.status().description().contains("\n"));
+  }
+
+  @Test
   void a_key_rotated_out_of_the_jwks_file_no_longer_verifies_even_a_token_seen_before() {
     String token = TestKeys.sign(KEYS.rsa, TestKeys.claims("alice").build());
     assertEquals("alice", callWith("Bearer " + token));

@@ -385,11 +385,21 @@ public final class JwtVerifier {
     }
   }
 
-  private static String brief(String s) {
+  /**
+   * A caller-supplied string (a key id, an issuer, a parser's complaint) made safe to echo: at most
+   * 120 characters, control characters replaced, so a crafted token cannot forge log lines.
+   */
+  static String brief(String s) {
     if (s == null) {
       return "";
     }
-    return s.length() <= 120 ? s : s.substring(0, 120) + "...";
+    String cut = s.length() <= 120 ? s : s.substring(0, 120) + "...";
+    StringBuilder b = new StringBuilder(cut.length());
+    for (int i = 0; i < cut.length(); i++) {
+      char c = cut.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return b.toString();
   }
 
   private static StatusException refused(String why) {
