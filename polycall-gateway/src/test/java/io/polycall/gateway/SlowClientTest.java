@@ -72,6 +72,24 @@ class SlowClientTest {
   }
 
   @Test
+  void anIdleHttp2ConnectionIsClosedToo() throws Exception {
+    try (PolyCall node = PolyCall.create();
+        HttpGateway gateway =
+            HttpGateway.builder(node).withIdleTimeout(Duration.ofMillis(200)).start();
+        Socket s = new Socket("127.0.0.1", gateway.port())) {
+      s.setSoTimeout(30_000);
+      s.getOutputStream()
+          .write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+      // The server's SETTINGS, its ack, then GOAWAY and the end of the stream.
+      InputStream in = s.getInputStream();
+      while (in.read() >= 0) {
+        // drain until the server closes
+      }
+    }
+  }
+
+  @Test
   void aStreamBeyondItsCallLimitGetsResourceExhaustedAndCancelsStillGetThrough() throws Exception {
     TestFunctions f = new TestFunctions();
     try (PolyCall node = PolyCall.create()) {

@@ -31,11 +31,11 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   socket
  *     WriteTimeoutHandler     a write the client does not take in time closes the connection
+ *     IdleStateHandler        no traffic for the idle timeout: closed unless a call is running
  *     CleartextHttp2ServerUpgradeHandler   h2c: prior knowledge or Upgrade: h2c switch the
  *                             connection to HTTP/2, whose streams each get {@link #stream}
  *     HttpServerCodec         HTTP/1.1 (request line 8 KB, headers 16 KB)
  *     HttpServerUpgradeHandler
- *     IdleStateHandler        no traffic for the idle timeout: closed unless a call is running
  *     TooLargeAggregator      whole requests up to max_body_bytes, else 413 at once
  *     FlowControlHandler      one message per read(): the handlers decide when to read more
  *     WebSocketServerProtocolHandler   /v1/stream upgrade, ping/pong, close
@@ -59,6 +59,8 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
   protected void initChannel(SocketChannel ch) {
     ChannelPipeline p = ch.pipeline();
     p.addLast(new WriteTimeoutHandler(settings.writeTimeout().toMillis(), TimeUnit.MILLISECONDS));
+    // At the socket, so that it sees the bytes of every protocol (HTTP/2 streams included).
+    p.addLast(new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
     HttpServerCodec http1 = new HttpServerCodec(8192, 16384, 65536);
     HttpServerUpgradeHandler upgrade =
         new HttpServerUpgradeHandler(
@@ -81,7 +83,6 @@ public final class GatewayInitializer extends ChannelInitializer<SocketChannel> 
           }
         };
     p.addLast(new CleartextHttp2ServerUpgradeHandler(http1, upgrade, http2Connection()));
-    p.addLast(new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(), TimeUnit.MILLISECONDS));
     p.addLast(new TooLargeAggregator(settings.maxBodyBytes()));
     p.addLast(new FlowControlHandler());
     p.addLast(

@@ -357,7 +357,7 @@ public final class HttpHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (http2) {
       // Closing an HTTP/2 connection sends GOAWAY and lets its streams finish.
-      if (evt == Settings.Event.DRAIN) {
+      if (evt == Settings.Event.DRAIN || evt instanceof IdleStateEvent && noActiveStreams(ctx)) {
         ctx.close();
         return;
       }
@@ -370,6 +370,11 @@ public final class HttpHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     ctx.fireUserEventTriggered(evt);
+  }
+
+  private static boolean noActiveStreams(ChannelHandlerContext ctx) {
+    var codec = ctx.pipeline().get(io.netty.handler.codec.http2.Http2FrameCodec.class);
+    return codec == null || codec.connection().numActiveStreams() == 0;
   }
 
   @Override
