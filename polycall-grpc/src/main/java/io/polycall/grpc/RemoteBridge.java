@@ -69,6 +69,8 @@ public final class RemoteBridge implements Bridge {
   private final Duration refreshInterval;
   private final Function<String, PeerConnection> connector;
   private final Resolver resolver;
+  private final Path tokenFile;
+  private volatile String token;
   private final Router router;
   private final Map<String, Peer> peers = new ConcurrentHashMap<>();
   private final Map<String, BoundFunction> registered = new HashMap<>();
@@ -83,7 +85,17 @@ public final class RemoteBridge implements Bridge {
     this.dns = b.dns;
     this.healthInterval = b.healthInterval;
     this.refreshInterval = b.refreshInterval;
-    this.connector = b.connector;
+    this.tokenFile = b.tokenFile;
+    this.connector =
+        b.tokenFile == null
+            ? b.connector
+            : a -> {
+              PeerConnection c = b.connector.apply(a);
+              if (c instanceof GrpcPeerConnection g) {
+                g.tokenSource(() -> token);
+              }
+              return c;
+            };
     this.resolver = b.resolver;
     this.router = new Router(b.budget);
   }
@@ -131,6 +143,7 @@ public final class RemoteBridge implements Bridge {
       if (closed) {
         return;
       }
+      readToken();
       updatePeers(resolve());
       checkHealth();
       List<Thread> threads = new ArrayList<>();
@@ -139,6 +152,23 @@ public final class RemoteBridge implements Bridge {
       }
       joinAll(threads);
       syncRegistry();
+    }
+  }
+
+  /** Tokens expire and are replaced in place (a Kubernetes projected token): read each round. */
+  private void readToken() {
+    if (tokenFile == null) {
+      return;
+    }
+    try {
+      String t = java.nio.file.Files.readString(tokenFile).strip();
+      token = t.isEmpty() ? null : t;
+    } catch (java.io.IOException e) {
+      LOG.log(
+          Level.WARNING,
+          "cannot read the peers token file {0}: {1}; keeping the token read before",
+          tokenFile,
+          e.toString());
     }
   }
 
@@ -420,6 +450,7 @@ public final class RemoteBridge implements Bridge {
     private RetryBudget budget = RetryBudget.ofDefaults();
     private Function<String, PeerConnection> connector = GrpcPeerConnection::plaintext;
     private Resolver resolver = InetAddress::getAllByName;
+    private Path tokenFile;
 
     private Builder(Registry registry, String selfId) {
       this.registry = Objects.requireNonNull(registry, "registry");
@@ -467,6 +498,16 @@ public final class RemoteBridge implements Bridge {
     public Builder tls(Path caCert, Path clientCert, Path clientKey, String serverName) {
       io.grpc.ChannelCredentials creds = GrpcClient.tlsCredentials(caCert, clientCert, clientKey);
       this.connector = a -> GrpcPeerConnection.secure(a, creds, serverName);
+      return this;
+    }
+
+    /**
+     * A file holding the bearer token (a JWT) this node presents on its peers, read again every
+     * refresh, for peers whose {@code security:} requires authentication. A call that carries its
+     * own caller's {@code authorization} forwards that instead.
+     */
+    public Builder tokenFile(Path file) {
+      this.tokenFile = file;
       return this;
     }
 

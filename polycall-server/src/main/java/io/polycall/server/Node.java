@@ -273,7 +273,8 @@ public final class Node {
             .dns(peers.dns())
             .healthInterval(peers.healthInterval())
             .refreshInterval(peers.refreshInterval())
-            .retryBudget(peers.retryMaxTokens(), peers.retryTokenRatio());
+            .retryBudget(peers.retryMaxTokens(), peers.retryTokenRatio())
+            .tokenFile(peers.tokenFile());
     PolyCallConfig.PeersTls tls = peers.tls();
     if (tls != null) {
       try {

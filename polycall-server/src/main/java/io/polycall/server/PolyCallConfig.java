@@ -57,6 +57,7 @@ import java.util.Objects;
  *   refresh_interval: 10s              # optional; re-resolve dns, re-list each peer's functions
  *   retry_budget: {max_tokens: 10, token_ratio: 0.1}  # optional; retries of idempotent calls
  *   tls: {ca: ca.pem, cert: node.pem, key: node.key, server_name: polycall}  # optional; TLS/mTLS
+ *   token_file: /var/run/secrets/polycall/token  # optional; this node's JWT on secured peers
  * grpc:                                # optional; the gRPC server, started by 'polycall serve'
  *   listen: 127.0.0.1:50051            # host:port; port 0 picks a free one
  *   tls:                               # optional; PEM files, relative to the config's directory
@@ -273,6 +274,7 @@ public final class PolyCallConfig {
    * @param retryMaxTokens gRPC-style retry throttling: the bucket's size
    * @param retryTokenRatio what each success puts back in the bucket
    * @param tls how to reach peers over TLS; null for plaintext
+   * @param tokenFile a file with the bearer token this node presents on its peers; null for none
    */
   public record PeersSpec(
       List<String> staticPeers,
@@ -282,12 +284,21 @@ public final class PolyCallConfig {
       int retryMaxTokens,
       double retryTokenRatio,
       PeersTls tls,
+      Path tokenFile,
       String where) {
     public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(5);
     public static final Duration DEFAULT_REFRESH_INTERVAL = Duration.ofSeconds(10);
     public static final PeersSpec NONE =
         new PeersSpec(
-            List.of(), null, DEFAULT_HEALTH_INTERVAL, DEFAULT_REFRESH_INTERVAL, 10, 0.1, null, "");
+            List.of(),
+            null,
+            DEFAULT_HEALTH_INTERVAL,
+            DEFAULT_REFRESH_INTERVAL,
+            10,
+            0.1,
+            null,
+            null,
+            "");
 
     public PeersSpec {
       staticPeers = List.copyOf(staticPeers);
@@ -304,7 +315,15 @@ public final class PolyCallConfig {
       List<String> all = new java.util.ArrayList<>(staticPeers);
       more.stream().filter(p -> !all.contains(p)).forEach(all::add);
       return new PeersSpec(
-          all, dns, healthInterval, refreshInterval, retryMaxTokens, retryTokenRatio, tls, where);
+          all,
+          dns,
+          healthInterval,
+          refreshInterval,
+          retryMaxTokens,
+          retryTokenRatio,
+          tls,
+          tokenFile,
+          where);
     }
   }
 

@@ -43,6 +43,7 @@ public final class GrpcPeerConnection implements PeerConnection {
   private final String address;
   private final ManagedChannel channel;
   private final ValueCodec codec = ValueCodec.of();
+  private volatile java.util.function.Supplier<String> token = () -> null;
 
   private GrpcPeerConnection(String address, ManagedChannel channel) {
     this.address = address;
@@ -74,6 +75,25 @@ public final class GrpcPeerConnection implements PeerConnection {
     return new GrpcPeerConnection(address, b.build());
   }
 
+  /**
+   * The bearer token this node presents on its peers (its own identity there), read on each use;
+   * null for none. A call that carries its caller's {@code authorization} keeps it: the peer then
+   * checks the original caller, not this node.
+   */
+  public void tokenSource(java.util.function.Supplier<String> source) {
+    this.token = source;
+  }
+
+  private void authorize(Call.Builder call, io.polycall.CallOptions options) {
+    call.putAllMetadata(options.metadata());
+    String t = token.get();
+    if (t != null && !options.metadata().containsKey(AUTHORIZATION)) {
+      call.putMetadata(AUTHORIZATION, "Bearer " + t);
+    }
+  }
+
+  private static final String AUTHORIZATION = "authorization";
+
   @Override
   public Value call(String qualifiedName, Value[] args, io.polycall.CallOptions options)
       throws NodeUnavailableException {
@@ -81,7 +101,7 @@ public final class GrpcPeerConnection implements PeerConnection {
     for (Value a : args) {
       call.addArgs(codec.encode(a));
     }
-    call.putAllMetadata(options.metadata());
+    authorize(call, options);
     CallOptions grpcOptions = CallOptions.DEFAULT;
     if (options.hasDeadline()) {
       long remaining = options.remainingNanos();
@@ -114,7 +134,7 @@ public final class GrpcPeerConnection implements PeerConnection {
       for (Value a : args) {
         call.addArgs(codec.encode(a));
       }
-      call.putAllMetadata(options.metadata());
+      authorize(call, options);
       batch.addCalls(call);
     }
     BatchResult r;
@@ -196,9 +216,20 @@ public final class GrpcPeerConnection implements PeerConnection {
   public Advertisement listLocal(Duration timeout) throws NodeUnavailableException {
     ListFunctionsResponse resp;
     try {
+      io.grpc.Channel ch = channel;
+      String t = token.get();
+      if (t != null) {
+        io.grpc.Metadata headers = new io.grpc.Metadata();
+        headers.put(
+            io.grpc.Metadata.Key.of(AUTHORIZATION, io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+            "Bearer " + t);
+        ch =
+            io.grpc.ClientInterceptors.intercept(
+                channel, io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers));
+      }
       resp =
           ClientCalls.blockingUnaryCall(
-              channel,
+              ch,
               Rpc.LIST_FUNCTIONS,
               CallOptions.DEFAULT.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS),
               ListFunctionsRequest.newBuilder().setPattern("**").setLocalOnly(true).build());

@@ -62,7 +62,14 @@ public final class ConfigReader {
   private static final Set<String> HTTP_KEYS =
       Set.of("listen", "max_body_bytes", "idle_timeout", "write_timeout");
   private static final Set<String> PEERS_KEYS =
-      Set.of("static", "dns", "health_interval", "refresh_interval", "retry_budget", "tls");
+      Set.of(
+          "static",
+          "dns",
+          "health_interval",
+          "refresh_interval",
+          "retry_budget",
+          "tls",
+          "token_file");
   private static final Set<String> PEERS_TLS_KEYS = Set.of("ca", "cert", "key", "server_name");
   private static final Set<String> BUDGET_KEYS = Set.of("max_tokens", "token_ratio");
   private static final Set<String> JVM_KEYS = Set.of("class");
@@ -553,8 +560,18 @@ public final class ConfigReader {
               : null;
       tls = new PolyCallConfig.PeersTls(ca, cert, key, name);
     }
+    Path tokenFile =
+        m.containsKey("token_file") ? file(m.get("token_file"), "peers.token_file", baseDir) : null;
     return new PolyCallConfig.PeersSpec(
-        staticPeers, dns, health, refresh, maxTokens, ratio, tls, where(line(node), "peers"));
+        staticPeers,
+        dns,
+        health,
+        refresh,
+        maxTokens,
+        ratio,
+        tls,
+        tokenFile,
+        where(line(node), "peers"));
   }
 
   private void hostPort(String s, Node node, String path) {
