@@ -206,6 +206,11 @@ public final class FrameReader {
     return body != null || prefix.position() > 0;
   }
 
+  /** Whether frames already read from the channel wait to be handed out by {@link #read}. */
+  public boolean hasReadyFrames() {
+    return !ready.isEmpty();
+  }
+
   /** Frames handed out so far. */
   public long framesRead() {
     return framesRead;

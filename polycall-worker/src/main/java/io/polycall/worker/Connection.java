@@ -34,12 +34,14 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -65,7 +67,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Thread-safe: every public method may be called from any thread.
  *   <li>One <b>reader</b> (platform, daemon) thread reads frames and dispatches them; it never runs
  *       user code except {@link ConnectionListener#onAnnounce}/{@code onWithdraw}/{@code onGoAway}
- *       and the completion of futures (see below).
+ *       and the completion of futures (see below). A platform thread waiting in {@link
+ *       #callAndAwait} reads and dispatches frames itself while no other thread reads (so its
+ *       result reaches it without a hand-off between threads); meanwhile the reader thread stands
+ *       aside, for at most {@value #LINGER_NANOS} ns after such a caller stopped, unless a call,
+ *       batch or ping that nobody reads for needs it. Frames are read and dispatched by one thread
+ *       at a time, in order.
  *   <li>Frames leave in the order they were sent. A sending thread writes its frame itself when
  *       nothing is queued ahead of it and the socket takes it whole; the socket is non-blocking, so
  *       such a write never waits, and interrupting the thread cannot close the socket (only
@@ -75,9 +82,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Each incoming call runs on its own virtual thread, so a handler may block and may call back
  *       over this connection: nested and re-entrant calls work.
  *   <li>Futures returned by {@link #call}, {@link #batch} and {@link #ping} are completed on the
- *       reader thread; non-async dependent stages ({@code thenApply}, ...) run there too and must
- *       not block. Use the {@code *Async} variants, or {@code get()}/{@code join()} on another
- *       thread, for anything that waits.
+ *       thread that reads (the reader thread or a caller in {@link #callAndAwait}); non-async
+ *       dependent stages ({@code thenApply}, ...) run there too and must not block. Use the {@code
+ *       *Async} variants, or {@code get()}/{@code join()} on another thread, for anything that
+ *       waits.
  * </ul>
  *
  * <h2>Lifecycle</h2>
@@ -107,6 +115,13 @@ public final class Connection implements AutoCloseable {
 
   /** Requested socket send buffer. */
   private static final int SEND_BUFFER_BYTES = 4 << 20;
+
+  /**
+   * How long the reader thread stands aside after a caller read for itself (and how often it checks
+   * while callers keep reading): frames that no waiting caller reads (a call from the peer that is
+   * not nested in one of ours) wait at most this long.
+   */
+  static final long LINGER_NANOS = 500_000;
 
   /** Buffers the writer sends in one gathering write. */
   private static final int GATHER = 64;
@@ -146,6 +161,20 @@ public final class Connection implements AutoCloseable {
   private volatile boolean peerGoingAway; // the peer sent GoAway{OK}
   private volatile Status closeReason;
   private final CompletableFuture<Status> closed = new CompletableFuture<>();
+
+  // Reading. Whoever holds readRole reads and dispatches frames, one at a time and in order: the
+  // reader thread, or a platform thread waiting in callAndAwait for its own result (it then
+  // reads that result itself: no wake-up of the reader thread and no hand-off back). The
+  // reader thread stands aside ("lingers") while callers have led recently and nobody else
+  // needs it, so that the next such caller finds the role free; it checks again every
+  // LINGER_NANOS, and is woken at once when someone needs it (see needReader()).
+  private final ReentrantLock readRole = new ReentrantLock();
+  private volatile Thread readerThread;
+  private volatile Thread leader; // a caller holding readRole, or null
+  private volatile long lastLeadNanos; // when a caller last held readRole
+  private volatile boolean wantLead; // a caller found the role taken by the reader thread
+  private volatile boolean readerNeeded; // someone waits on a frame that no caller will read
+  private final AtomicInteger waitingUnled = new AtomicInteger(); // callAndAwait, not leading
 
   private Connection(Builder b) throws IOException {
     this.name = b.name;
@@ -238,7 +267,9 @@ public final class Connection implements AutoCloseable {
       // Platform threads: a virtual thread blocked on the socket parks and is woken through the
       // JDK's poller, a hand-off per piece of a big frame (the socket buffer holds ~200 KB, so an
       // 8 MB array is 40 of them each way); a platform thread waits in the kernel instead.
-      Thread.ofPlatform().daemon().name("polycall-" + name + "-reader").start(c::readLoop);
+      c.readerThread =
+          Thread.ofPlatform().daemon().name("polycall-" + name + "-reader").unstarted(c::readLoop);
+      c.readerThread.start();
       Thread.ofPlatform().daemon().name("polycall-" + name + "-writer").start(c::writeLoop);
       return c;
     }
@@ -274,6 +305,117 @@ public final class Connection implements AutoCloseable {
    * @param timeoutNanos the deadline, relative; 0 for none
    */
   public CompletableFuture<Value> call(
+      String function, List<Value> args, long timeoutNanos, Map<String, String> metadata) {
+    CompletableFuture<Value> f = sendCall(function, args, timeoutNanos, metadata);
+    needReader();
+    return f;
+  }
+
+  /**
+   * {@link #call(String, List, long, Map)} and waits for the result. A platform thread reads the
+   * connection itself while it waits when no other thread is reading (its result then costs no
+   * hand-off from the reader thread); it dispatches whatever frames arrive meanwhile, as the reader
+   * thread would. Blocks.
+   *
+   * @return the result value
+   * @throws ExecutionException with the {@link StatusException} the future of {@link #call} would
+   *     fail with
+   * @throws InterruptedException the thread was interrupted; the call is then cancelled (a {@code
+   *     Cancel} goes to the peer)
+   */
+  public Value callAndAwait(
+      String function, List<Value> args, long timeoutNanos, Map<String, String> metadata)
+      throws InterruptedException, ExecutionException {
+    CompletableFuture<Value> f = sendCall(function, args, timeoutNanos, metadata);
+    try {
+      return await(f);
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      throw e;
+    }
+  }
+
+  private <T> T await(CompletableFuture<T> f) throws InterruptedException, ExecutionException {
+    Thread me = Thread.currentThread();
+    if (me.isVirtual() || me == readerThread) {
+      // A virtual thread blocked in a selector would pin its carrier; the reader thread (a
+      // listener's dependent stage) must not wait on itself.
+      needReader();
+      return f.get();
+    }
+    if (!f.isDone() && !me.isInterrupted() && readRole.tryLock()) {
+      boolean handOff;
+      try {
+        lead(f, me);
+        // Frames already read, or a frame half read, or calls that no caller reads for: the
+        // reader thread takes over now.
+        handOff =
+            !f.isDone()
+                || reader.hasPartialFrame()
+                || reader.hasReadyFrames()
+                || waitingUnled.get() > 0
+                || othersWaiting();
+      } finally {
+        if (readRole.getHoldCount() == 1) {
+          leader = null;
+        }
+        lastLeadNanos = System.nanoTime();
+        readRole.unlock();
+      }
+      if (handOff) {
+        readerNeeded = true;
+        LockSupport.unpark(readerThread);
+      }
+    }
+    if (!f.isDone()) {
+      wantLead = true;
+      waitingUnled.incrementAndGet();
+      try {
+        needReader();
+        return f.get();
+      } finally {
+        waitingUnled.decrementAndGet();
+      }
+    }
+    return f.get();
+  }
+
+  /** Reads and dispatches frames, holding readRole, until {@code f} is done. */
+  private void lead(CompletableFuture<?> f, Thread me) {
+    leader = me;
+    // A future completed by another thread (deadline, cancel, close) wakes the selector, so
+    // that the leader stops waiting for frames.
+    f.whenComplete(
+        (v, t) -> {
+          if (leader == me && Thread.currentThread() != me) {
+            readSelector.wakeup();
+          }
+        });
+    ReadableByteChannel view = leaderView(f, me);
+    try {
+      while (!f.isDone() && readOne(view)) {}
+    } catch (StepDown e) {
+      // done, or interrupted: the reader keeps any partial frame for the next one to read
+    }
+  }
+
+  /** Whether calls, batches or pings wait for frames that the reader thread must read. */
+  private boolean othersWaiting() {
+    return !outgoing.isEmpty() || !outgoingBatches.isEmpty() || !pings.isEmpty();
+  }
+
+  /** Tells the reader thread it is needed now, if it is standing aside. */
+  private void needReader() {
+    if (!readerNeeded && lastLeadNanos != 0) {
+      readerNeeded = true;
+      Thread r = readerThread;
+      if (r != null) {
+        LockSupport.unpark(r);
+      }
+    }
+  }
+
+  private CompletableFuture<Value> sendCall(
       String function, List<Value> args, long timeoutNanos, Map<String, String> metadata) {
     Objects.requireNonNull(function, "function");
     if (timeoutNanos < 0) {
@@ -375,6 +517,7 @@ public final class Connection implements AutoCloseable {
     if (closing.get() && outgoingBatches.remove(id, f)) {
       f.completeExceptionally(unavailable().asException());
     }
+    needReader();
     return f;
   }
 
@@ -395,6 +538,7 @@ public final class Connection implements AutoCloseable {
     if (closing.get() && pings.remove(nonce, f)) {
       f.completeExceptionally(unavailable().asException());
     }
+    needReader();
     return f;
   }
 
@@ -516,29 +660,104 @@ public final class Connection implements AutoCloseable {
         public void close() {}
       };
 
-  private void readLoop() {
-    try {
-      while (true) {
-        Frame f = reader.read(blockingView);
-        if (f == null) {
-          // After a GoAway either way, the other side closing is the end of a clean drain, as
-          // long as none of our calls is left unanswered.
-          boolean clean = (draining || peerGoingAway) && outgoingCount() == 0;
-          terminate(
-              clean ? Status.OK : Status.UNAVAILABLE.withDescription("the peer closed the socket"),
-              null);
-          return;
+  /** A leading caller stops reading: its result is in, or it was interrupted. */
+  private static final class StepDown extends RuntimeException {
+    StepDown() {
+      super(null, null, false, false);
+    }
+  }
+
+  private static final StepDown STEP_DOWN = new StepDown();
+
+  /** The blocking view for a caller leading until {@code f} is done. */
+  private ReadableByteChannel leaderView(CompletableFuture<?> f, Thread me) {
+    return new ReadableByteChannel() {
+      @Override
+      public int read(ByteBuffer dst) throws IOException {
+        int n;
+        while ((n = channel.read(dst)) == 0 && dst.hasRemaining()) {
+          if (f.isDone() || me.isInterrupted()) {
+            throw STEP_DOWN;
+          }
+          readSelector.select();
+          readSelector.selectedKeys().clear();
         }
-        dispatch(f);
+        return n;
       }
+
+      @Override
+      public boolean isOpen() {
+        return channel.isOpen();
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  /** Reads and dispatches one frame; false once the connection has ended. */
+  private boolean readOne(ReadableByteChannel view) {
+    try {
+      Frame f = reader.read(view);
+      if (f == null) {
+        // After a GoAway either way, the other side closing is the end of a clean drain, as
+        // long as none of our calls is left unanswered.
+        boolean clean = (draining || peerGoingAway) && outgoingCount() == 0;
+        terminate(
+            clean ? Status.OK : Status.UNAVAILABLE.withDescription("the peer closed the socket"),
+            null);
+        return false;
+      }
+      dispatch(f);
+      return true;
     } catch (ProtocolException e) {
       protocolError(e.status());
+    } catch (StepDown e) {
+      throw e;
     } catch (IOException | RuntimeException e) {
       if (!closing.get()) {
         LOG.log(System.Logger.Level.DEBUG, "connection " + name + " read failed", e);
         terminate(Status.UNAVAILABLE.withDescription("connection " + name + " failed: " + e), null);
       }
     }
+    return false;
+  }
+
+  private void readLoop() {
+    while (true) {
+      if (standAside()) {
+        LockSupport.parkNanos(this, LINGER_NANOS);
+        continue;
+      }
+      if (!readRole.tryLock()) {
+        // A caller leads although the reader is needed: it hands over when it stops.
+        LockSupport.parkNanos(this, LINGER_NANOS);
+        continue;
+      }
+      try {
+        readerNeeded = false;
+        if (!readOne(blockingView)) {
+          return;
+        }
+        if (wantLead) {
+          // A caller waited for a frame that this thread read: stand aside for a while, so
+          // that its next call finds the role free.
+          wantLead = false;
+          lastLeadNanos = System.nanoTime();
+        }
+      } finally {
+        readRole.unlock();
+      }
+    }
+  }
+
+  /** Whether the reader thread should leave reading to the callers for now. */
+  private boolean standAside() {
+    return !readerNeeded
+        && waitingUnled.get() == 0
+        && lastLeadNanos != 0
+        && !closing.get()
+        && (leader != null || System.nanoTime() - lastLeadNanos < LINGER_NANOS);
   }
 
   private void dispatch(Frame f) {

@@ -94,6 +94,120 @@ class ConnectionTest {
     return assertInstanceOf(StatusException.class, e.getCause()).status();
   }
 
+  /** callAndAwait from a platform thread, which reads the connection itself while it waits. */
+  private static Value callReading(Connection c, String fn, long timeoutNanos, Value... args)
+      throws Exception {
+    return c.callAndAwait(fn, List.of(args), timeoutNanos, Map.of());
+  }
+
+  private static Status statusOfCallReading(Connection c, String fn, long timeoutNanos) {
+    ExecutionException e =
+        assertThrows(ExecutionException.class, () -> callReading(c, fn, timeoutNanos));
+    return assertInstanceOf(StatusException.class, e.getCause()).status();
+  }
+
+  @Test
+  void aPlatformThreadThatReadsForItselfGetsItsResultsAndServesNestedCalls() throws Exception {
+    Harness.Pair p = h.connect("w1", functions(), functions());
+    for (int i = 0; i < 200; i++) {
+      assertEquals(Value.i64(i + 1), callReading(p.hub(), "add", 0, Value.i64(i), Value.i64(1)));
+    }
+    // countdown bounces between the sides: the waiting caller dispatches the peer's calls.
+    assertEquals(Value.i64(30), callReading(p.hub(), "countdown", 0, Value.i64(30)));
+  }
+
+  @Test
+  void manyThreadsWaitingAtOnceWithAsyncCallsBesideThemAllGetTheirOwnResults() throws Exception {
+    Harness.Pair p = h.connect("w1", functions(), functions());
+    List<Thread> threads = new ArrayList<>();
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int t = 0; t < 6; t++) {
+      long base = t * 1_000_000L;
+      threads.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      for (int i = 0; i < 300; i++) {
+                        Value v = callReading(p.hub(), "add", 0, Value.i64(base), Value.i64(i));
+                        assertEquals(Value.i64(base + i), v);
+                      }
+                    } catch (Throwable e) {
+                      failures.add(e);
+                    }
+                  }));
+    }
+    List<CompletableFuture<Value>> async = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      async.add(p.hub().call("add", List.of(Value.i64(i), Value.i64(7))));
+      async.add(p.worker().call("add", List.of(Value.i64(i), Value.i64(8))));
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    for (int i = 0; i < 300; i++) {
+      assertEquals(Value.i64(i + 7), await(async.get(2 * i)));
+      assertEquals(Value.i64(i + 8), await(async.get(2 * i + 1)));
+    }
+    assertEquals(List.of(), failures);
+  }
+
+  @Test
+  void aThreadReadingForItselfStillGetsDeadlineExceededAndTheConnectionKeepsServing()
+      throws Exception {
+    CountDownLatch interrupted = new CountDownLatch(1);
+    Harness.Pair p = h.connect("w1", functions(), functions(new CountDownLatch(1), interrupted));
+    Status s = statusOfCallReading(p.hub(), "block", TimeUnit.MILLISECONDS.toNanos(100));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, s.code());
+    assertTrue(interrupted.await(Harness.WAIT_SECONDS, TimeUnit.SECONDS)); // Cancel reached it
+    assertEquals(Value.i64(3), callReading(p.hub(), "add", 0, Value.i64(1), Value.i64(2)));
+  }
+
+  @Test
+  void interruptingAThreadReadingForItselfCancelsItsCall() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch interrupted = new CountDownLatch(1);
+    Harness.Pair p = h.connect("w1", functions(), functions(started, interrupted));
+    CompletableFuture<Throwable> thrown = new CompletableFuture<>();
+    Thread caller =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    callReading(p.hub(), "block", 0);
+                    thrown.complete(null);
+                  } catch (Throwable e) {
+                    thrown.complete(e);
+                  }
+                });
+    assertTrue(started.await(Harness.WAIT_SECONDS, TimeUnit.SECONDS));
+    caller.interrupt();
+    assertInstanceOf(InterruptedException.class, await(thrown));
+    assertTrue(interrupted.await(Harness.WAIT_SECONDS, TimeUnit.SECONDS));
+    assertEquals(Value.i64(3), callReading(p.hub(), "add", 0, Value.i64(1), Value.i64(2)));
+  }
+
+  @Test
+  void aThreadReadingForItselfSeesThePeerCrashAsUnavailable() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    Harness.Pair p = h.connect("w1", functions(), functions(started, new CountDownLatch(1)));
+    CompletableFuture<Status> status = new CompletableFuture<>();
+    Thread.ofPlatform().start(() -> status.complete(statusOfCallReading(p.hub(), "block", 0)));
+    assertTrue(started.await(Harness.WAIT_SECONDS, TimeUnit.SECONDS));
+    p.workerChannel().close();
+    assertEquals(Status.Code.UNAVAILABLE, await(status).code());
+  }
+
+  @Test
+  void callsFromThePeerAreServedAfterACallerStoppedReadingForItself() throws Exception {
+    Harness.Pair p = h.connect("w1", functions(), functions());
+    assertEquals(Value.i64(3), callReading(p.hub(), "add", 0, Value.i64(1), Value.i64(2)));
+    // Nobody waits on the hub side now: the reader thread takes the peer's calls and pings.
+    assertEquals(Value.i64(9), await(p.worker().call("add", List.of(Value.i64(4), Value.i64(5)))));
+    await(p.hub().ping());
+    await(p.worker().ping());
+  }
+
   @Test
   void aWorkerWithTheRightSecretIsWelcomedAndCanBeCalled() throws Exception {
     Harness.Pair p = h.connect("w1", functions(), functions());

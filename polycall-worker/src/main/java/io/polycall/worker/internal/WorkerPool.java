@@ -460,17 +460,11 @@ public final class WorkerPool {
     WorkerProcess p = pick(function, ctx);
     Connection c = p.connection();
     long timeout = ctx.options().hasDeadline() ? Math.max(1, ctx.options().remainingNanos()) : 0;
-    CompletableFuture<Value> f;
     try {
-      f = c.call(function, Arrays.asList(args), timeout, ctx.options().metadata());
-    } catch (RuntimeException e) {
-      p.inFlight.decrementAndGet();
-      throw e;
-    }
-    try {
-      return f.get();
+      // A platform thread reads its own result (no hand-off from the reader thread).
+      return c.callAndAwait(function, Arrays.asList(args), timeout, ctx.options().metadata());
     } catch (InterruptedException e) {
-      f.cancel(true);
+      // callAndAwait has cancelled the call.
       Thread.currentThread().interrupt();
       throw Status.CANCELLED
           .withDescription("call to " + function + " on " + p.id + " was cancelled")
