@@ -58,6 +58,9 @@ def registered() -> list[Function]:
 
 def lookup(name: str) -> Function | None:
     """The function announced as `name` (``"name"`` or ``"name@version"``)."""
+    if "@" not in name:
+        # A dict read is atomic: no lock on the per-call path.
+        return _registry.get(name)
     base, _, ver = name.partition("@")
     with _lock:
         f = _registry.get(base)
