@@ -142,8 +142,19 @@ public final class AuthenticationInterceptor implements CallInterceptor {
       throw deny(who, e.status().description());
     }
     report(verified, true, "token verified");
-    return chain.proceed(
-        call.withOptions(options.withIdentity(verified).withoutMetadata(AUTHORIZATION)));
+    return chain.proceed(call.withOptions(verifiedOptions(options, verified)));
+  }
+
+  /** The options with the identity and without the token: one copy, none for the usual case. */
+  private static CallOptions verifiedOptions(CallOptions options, Identity verified) {
+    Map<String, String> rest;
+    if (options.metadata().size() == 1) {
+      rest = Map.of();
+    } else {
+      rest = new java.util.HashMap<>(options.metadata());
+      rest.remove(AUTHORIZATION);
+    }
+    return new CallOptions(options.deadlineNanoTime(), rest, verified);
   }
 
   private Value known(Chain chain, Call call, Identity id, String auth) {
