@@ -141,6 +141,10 @@ class RemoteBridgeTest {
     FunctionInfo info = caller.describe("who.ami");
     assertEquals("remote", info.bridge());
     assertTrue(info.hasTag(FunctionInfo.TAG_IDEMPOTENT));
+    // nonblocking on the peer, but a network call here: never on this node's transport threads.
+    a.register("who.fast() -> string [nonblocking, pure]", (args, ctx) -> Value.str("fast"));
+    bridge.refresh();
+    assertEquals(Set.of("pure"), caller.describe("who.fast").tags());
     assertEquals("node-a", call("who.ami"));
     assertEquals("node-a", bridge.peers().getFirst().nodeId());
   }

@@ -246,7 +246,7 @@ public final class GrpcPeerConnection implements PeerConnection {
                 sig,
                 Math.max(1, d.getVersion()),
                 RemoteBridge.NAME,
-                Set.copyOf(d.getTagsList()),
+                remoteTags(d.getTagsList()),
                 d.getDoc()));
       } catch (StatusException | IllegalArgumentException e) {
         LOG.log(
@@ -257,6 +257,16 @@ public final class GrpcPeerConnection implements PeerConnection {
       }
     }
     return new Advertisement(resp.getNodeId(), out);
+  }
+
+  /**
+   * A peer's tags, less {@code nonblocking}: on the peer the function never blocks, but calling it
+   * here is a network round trip, which must never run on a transport thread of this node.
+   */
+  static Set<String> remoteTags(List<String> tags) {
+    Set<String> out = new java.util.HashSet<>(tags);
+    out.remove(Dispatch.TAG_NONBLOCKING);
+    return Set.copyOf(out);
   }
 
   @Override
