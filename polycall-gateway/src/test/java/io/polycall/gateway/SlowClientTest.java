@@ -39,7 +39,13 @@ class SlowClientTest {
                           + "\r\n\r\n"
                           + new String(body, StandardCharsets.US_ASCII))
                       .getBytes(StandardCharsets.US_ASCII));
-          // Not reading: the server's write stalls, and its write timeout drops the connection.
+          // Not reading once the answer has started to arrive: the server's write stalls, and its
+          // write timeout drops the connection.
+          InputStream in = s.getInputStream();
+          for (int i = 0; i < 3000 && in.available() == 0; i++) {
+            Thread.sleep(10);
+          }
+          assertTrue(in.available() > 0, "the answer started");
           Thread.sleep(2000);
           total = drain(s.getInputStream());
         }

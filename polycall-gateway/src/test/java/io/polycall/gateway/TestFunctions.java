@@ -15,7 +15,16 @@ public class TestFunctions {
   /** Counted down when {@link #sleep} has started. */
   public volatile CountDownLatch started = new CountDownLatch(1);
 
+  /** What {@link #hold} waits for. */
+  public volatile CountDownLatch release = new CountDownLatch(1);
+
   public record Person(String name, int age) {}
+
+  /** Waits until the test counts {@link #release} down; true then. */
+  @PolyFunction
+  public boolean hold() throws InterruptedException {
+    return release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+  }
 
   @PolyFunction(doc = "Adds two integers.")
   public long add(long a, long b) {

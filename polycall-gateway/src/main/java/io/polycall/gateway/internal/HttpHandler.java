@@ -165,13 +165,18 @@ public final class HttpHandler extends ChannelInboundHandlerAdapter {
         || req.headers().contains(Timeouts.GRPC_HEADER)) {
       return false;
     }
-    String function = new QueryStringDecoder(req.uri()).path().substring(CALL.length());
-    return settings
-        .node()
-        .registry()
-        .lookup(function)
-        .map(f -> f.info().hasTag(TAG_NONBLOCKING))
-        .orElse(false);
+    try {
+      String function = new QueryStringDecoder(req.uri()).path().substring(CALL.length());
+      return settings
+          .node()
+          .registry()
+          .lookup(function)
+          .map(f -> f.info().hasTag(TAG_NONBLOCKING))
+          .orElse(false);
+    } catch (RuntimeException e) {
+      // A name the registry cannot parse: the virtual-thread path answers it with its status.
+      return false;
+    }
   }
 
   private void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
