@@ -131,9 +131,13 @@ final class AuditInterceptor implements CallInterceptor {
     if (!metadata.isEmpty()) {
       String tp = metadata.get("traceparent");
       if (tp != null && tp.length() >= 55 && tp.charAt(2) == '-' && tp.charAt(35) == '-') {
-        String id = tp.substring(3, 35);
-        if (id.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-          return id;
+        boolean hex = true;
+        for (int i = 3; i < 35 && hex; i++) {
+          char c = tp.charAt(i);
+          hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        }
+        if (hex) {
+          return tp.substring(3, 35);
         }
       }
       String t = metadata.get("trace_id");

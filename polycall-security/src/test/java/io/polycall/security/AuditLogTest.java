@@ -320,6 +320,23 @@ class AuditLogTest {
   }
 
   @Test
+  void nonAsciiNamesAreWrittenAsUtf8WithJsonsEscapes() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    String subject = "\u00e9\u4e2d\ud83d\ude00 lone\ud800 del\u007f ctl\u0001 q\" b\\";
+    try (AuditLog audit = AuditLog.open(AuditConfig.of(file));
+        PolyCall pc = node(audit.interceptor())) {
+      CallOptions opts =
+          CallOptions.DEFAULT.withIdentity(new Identity(subject, Identity.JWT, Map.of()));
+      pc.call("math.add", List.of(Value.i64(1), Value.i64(2)), opts);
+    }
+    String expected =
+        io.polycall.security.internal.Json.string(new StringBuilder(), subject).toString();
+    List<String> l = lines(file);
+    assertThat(l.get(1)).contains("\"subject\":" + expected + ",");
+    assertThat(AuditVerifier.verify(List.of(file)).intact()).isTrue();
+  }
+
+  @Test
   void recordsStayOneLineWhateverTheCallerPutInNames() throws Exception {
     Path file = dir.resolve("audit.jsonl");
     try (AuditLog audit = AuditLog.open(AuditConfig.of(file));

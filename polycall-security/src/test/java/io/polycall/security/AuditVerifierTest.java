@@ -73,12 +73,19 @@ class AuditVerifierTest {
   void aRecordEditedAndReHashedIsCaughtByTheNextOne() throws Exception {
     List<String> l = lines();
     String edited = l.get(4).replace("\"code\":0", "\"code\":7");
+    // Re-hash the edited record as the writer would: its own hash is right again.
+    int p = edited.lastIndexOf(",\"prev\":\"");
     int h = edited.lastIndexOf(",\"hash\":\"");
+    int comma = edited.indexOf(',');
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    byte[] bodySha = sha.digest(edited.substring(comma + 1, p).getBytes(StandardCharsets.UTF_8));
+    String prev = edited.substring(p + 9, p + 9 + 64);
     String hash =
         io.polycall.security.internal.Json.hex(
-            java.security.MessageDigest.getInstance("SHA-256")
-                .digest(edited.substring(0, h).getBytes(StandardCharsets.UTF_8)));
+            io.polycall.security.internal.AuditLine.link(
+                sha, 5, java.util.HexFormat.of().parseHex(prev), bodySha));
     l.set(4, edited.substring(0, h) + ",\"hash\":\"" + hash + "\"}");
+    assertThat(io.polycall.security.internal.AuditLine.parse(l.get(4)).intact()).isTrue();
     write(l);
     Result r = verify();
     assertThat(r.problem().kind()).isEqualTo(Kind.EDITED);

@@ -1,25 +1,33 @@
 package io.polycall.security.internal;
 
 /**
- * One call's audit facts as the caller's thread gathered them; the writer thread numbers, chains
- * and formats it. Handed over once through the writer's queue.
+ * One call's audit record as the caller's thread formatted and hashed it; the writer thread numbers
+ * and links it. Handed over once through the writer's queue.
  */
 public final class AuditEntry {
-  final long epochSecond;
-  final int nano;
-  final String trace;
-  final String subject;
-  final String method;
-  final String function;
-  final String bridge;
-  final String decision;
-  final String reason;
-  final String status;
-  final int code;
-  final String message;
-  final long durationNanos;
-  final long payloadBytes;
-  final byte[] argsSha256;
+  /** The record's body (between {@code "seq":N,} and {@code ,"prev":}), as UTF-8 JSON. */
+  final byte[] body;
+
+  /** SHA-256 of {@link #body}, taken on the caller's thread. */
+  final byte[] bodySha256;
+
+  /** What a call record says, before it is formatted. */
+  record Facts(
+      long epochSecond,
+      int nano,
+      String trace,
+      String subject,
+      String method,
+      String function,
+      String bridge,
+      String decision,
+      String reason,
+      String status,
+      int code,
+      String message,
+      long durationNanos,
+      long payloadBytes,
+      byte[] argsSha256) {}
 
   /** The caller waiting for this record (fail-closed), or null. */
   volatile Thread waiter;
@@ -47,21 +55,27 @@ public final class AuditEntry {
       long durationNanos,
       long payloadBytes,
       byte[] argsSha256) {
-    this.epochSecond = time.getEpochSecond();
-    this.nano = time.getNano();
-    this.trace = trace;
-    this.subject = subject;
-    this.method = method;
-    this.function = function;
-    this.bridge = bridge;
-    this.decision = decision;
-    this.reason = reason;
-    this.status = status;
-    this.code = code;
-    this.message = message;
-    this.durationNanos = durationNanos;
-    this.payloadBytes = payloadBytes;
-    this.argsSha256 = argsSha256;
+    // Formatted and hashed here, on the caller's thread, so that the writer only links records.
+    RecordBody f = RecordBody.get();
+    this.body =
+        f.call(
+            new Facts(
+                time.getEpochSecond(),
+                time.getNano(),
+                trace,
+                subject,
+                method,
+                function,
+                bridge,
+                decision,
+                reason,
+                status,
+                code,
+                message,
+                durationNanos,
+                payloadBytes,
+                argsSha256));
+    this.bodySha256 = f.sha256(body);
   }
 
   /** True once the writer has dealt with it (written or failed). */

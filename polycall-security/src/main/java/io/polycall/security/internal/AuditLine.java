@@ -9,13 +9,15 @@ import java.security.NoSuchAlgorithmException;
  * the record before it, its own stored hash and the hash its bytes actually have.
  *
  * <pre>
- *   {"seq":N, ... ,"prev":"&lt;64 hex&gt;","hash":"&lt;64 hex&gt;"}
- *   |&lt;------------- hashed bytes ---------------&gt;|
- *   hash = SHA-256(UTF-8 bytes of the line up to, not including, ,"hash":")
+ *   {"seq":N,&lt;body&gt;,"prev":"&lt;64 hex&gt;","hash":"&lt;64 hex&gt;"}
+ *
+ *   hash = SHA-256( N as 8 bytes big-endian || prev as 32 bytes || SHA-256(UTF-8 bytes of body) )
  * </pre>
  *
- * The stored prev is inside the hashed bytes, so each record's hash covers the whole chain before
- * it. Stateless; {@link #parse} is thread-safe.
+ * The hash covers the body through its own SHA-256, the number and the hash of the record before,
+ * so each record's hash covers the whole chain before it. The body's hash is taken by the calling
+ * thread and the link by the writer thread: two SHA-256 blocks per record on the one thread that
+ * must keep up with all callers. Stateless; {@link #parse} is thread-safe.
  */
 public record AuditLine(long seq, String prev, String hash, String actualHash) {
   public static final String GENESIS = "0".repeat(64);
@@ -45,23 +47,39 @@ public record AuditLine(long seq, String prev, String hash, String actualHash) {
       return null;
     }
     int comma = line.indexOf(',', SEQ_PREFIX.length());
-    if (comma < 0) {
+    if (comma < 0 || comma > p) {
       return null;
     }
+    String digits = line.substring(SEQ_PREFIX.length(), comma);
     long seq;
     try {
-      seq = Long.parseLong(line, SEQ_PREFIX.length(), comma, 10);
+      seq = Long.parseLong(digits);
     } catch (NumberFormatException e) {
       return null;
+    }
+    if (seq < 1 || !Long.toString(seq).equals(digits)) {
+      return null; // one spelling per number: 007 for 7 would be an edit the hash cannot see
     }
     String prev = line.substring(p + PREV_KEY.length(), p + PREV_KEY.length() + 64);
     String hash = line.substring(h + HASH_KEY.length(), h + HASH_KEY.length() + 64);
     if (!isHex(prev) || !isHex(hash)) {
       return null;
     }
-    String actual =
-        Json.hex(sha256().digest(line.substring(0, h).getBytes(StandardCharsets.UTF_8)));
+    MessageDigest sha = sha256();
+    byte[] bodySha = sha.digest(line.substring(comma + 1, p).getBytes(StandardCharsets.UTF_8));
+    String actual = Json.hex(link(sha, seq, java.util.HexFormat.of().parseHex(prev), bodySha));
     return new AuditLine(seq, prev, hash, actual);
+  }
+
+  /** SHA-256(seq as 8 bytes big-endian || prev || bodySha): a record's hash. */
+  public static byte[] link(MessageDigest sha, long seq, byte[] prev, byte[] bodySha) {
+    sha.reset();
+    for (int i = 7; i >= 0; i--) {
+      sha.update((byte) (seq >>> (8 * i)));
+    }
+    sha.update(prev);
+    sha.update(bodySha);
+    return sha.digest();
   }
 
   private static boolean isHex(String s) {

@@ -26,14 +26,14 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The audit log's single writer thread: callers queue {@link AuditEntry}s without touching the
- * disk; the writer numbers them, chains them (each record carries the hash of the one before),
- * writes whatever has queued up in one write (group commit), forces it per the fsync policy and
- * rotates by size.
+ * The audit log's single writer thread: callers queue {@link AuditEntry}s (formatted and hashed on
+ * their own threads) without touching the disk; the writer numbers and links them (each record
+ * carries the hash of the one before), writes whatever has queued up in one write (group commit),
+ * forces it per the fsync policy and rotates by size.
  *
  * <pre>
  *   callers --offer--> [ lock-free queue, bounded by a counter ] --drain--> writer thread
- *                                                                  | seq, prev, hash
+ *                                                                  | seq, prev, link hash
  *                                                                  | one write() per batch
  *                                                                  | force() per fsync policy
  *                                                                  v
@@ -80,7 +80,6 @@ public final class AuditWriter implements AutoCloseable {
   private boolean unforced;
   private long lost;
   private String lostError;
-  private final StringBuilder line = new StringBuilder(512);
   private ByteBuffer out = ByteBuffer.allocate(64 * 1024);
   private final List<AuditEntry> inBuffer = new ArrayList<>();
 
@@ -118,9 +117,9 @@ public final class AuditWriter implements AutoCloseable {
       return;
     }
     while (pending.get() >= config.queueCapacity()) {
-      // Back-pressure: audit is never dropped to keep up; the caller waits for the disk.
+      // Back-pressure: audit is never dropped to keep up; the caller waits for the writer.
       LockSupport.unpark(thread);
-      LockSupport.parkNanos(SPIN_PARK_NANOS);
+      LockSupport.parkNanos(10_000);
     }
     pending.incrementAndGet();
     if (await) {
@@ -246,7 +245,7 @@ public final class AuditWriter implements AutoCloseable {
             null);
       }
       for (AuditEntry e : batch) {
-        append(callRecord(e), e);
+        appendCall(e);
       }
       flush();
       if (config.fsync() == Fsync.EVERY_RECORD) {
@@ -294,7 +293,7 @@ public final class AuditWriter implements AutoCloseable {
       lost += lostNow;
       lostError = why;
       seq = committedSeq;
-      prev = committedPrev;
+      setPrev(committedPrev);
       try {
         if (channel != null && channel.isOpen() && channel.size() > committedSize) {
           channel.truncate(committedSize);
@@ -345,16 +344,32 @@ public final class AuditWriter implements AutoCloseable {
     head = prev;
   }
 
-  /** Adds one record (seq, prev and hash filled in here) to the pending write, rotating first. */
+  /** Adds one event record (open, gap) to the pending write, rotating first. */
   private void append(String body, AuditEntry e) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    appendLinked(bytes, sha.digest(bytes));
+    if (e != null) {
+      inBuffer.add(e);
+    }
+  }
+
+  // ---- linking records -------------------------------------------------------------------------
+  //
+  // The caller's thread formatted the body and hashed it (AuditEntry); here each record gets its
+  // number and its link, SHA-256(seq || prev || SHA-256(body)): two SHA-256 blocks, whatever the
+  // record's size, so that one writer keeps up with many callers.
+
+  /** Appends one call record (seq, prev and hash filled in here), rotating first if needed. */
+  private void appendCall(AuditEntry e) throws IOException {
+    appendLinked(e.body, e.bodySha256);
+    inBuffer.add(e);
+  }
+
+  private void appendLinked(byte[] body, byte[] bodySha) throws IOException {
     seq++;
-    line.setLength(0);
-    line.append(AuditLine.SEQ_PREFIX).append(seq).append(',').append(body);
-    line.append(AuditLine.PREV_KEY).append(prev).append('"');
-    byte[] hashed = line.toString().getBytes(StandardCharsets.UTF_8);
-    String hash = Json.hex(sha.digest(hashed));
-    byte[] tail = (AuditLine.HASH_KEY + hash + "\"}\n").getBytes(StandardCharsets.US_ASCII);
-    int len = hashed.length + tail.length;
+    byte[] seqText = Long.toString(seq).getBytes(StandardCharsets.US_ASCII);
+    byte[] h = AuditLine.link(sha, seq, prevRaw, bodySha);
+    int len = 8 + seqText.length + body.length + 9 + 64 + 1 + 9 + 64 + 3;
     if (config.rotateBytes() > 0
         && fileSize + out.position() > 0
         && fileSize + out.position() + len > config.rotateBytes()) {
@@ -367,11 +382,37 @@ public final class AuditWriter implements AutoCloseable {
         out = ByteBuffer.allocate(len);
       }
     }
-    out.put(hashed).put(tail);
-    prev = hash;
-    if (e != null) {
-      inBuffer.add(e);
+    out.put(SEQ_PREFIX).put(seqText).put((byte) ',').put(body);
+    out.put(PREV_KEY).put(prev.getBytes(StandardCharsets.US_ASCII)).put((byte) '"');
+    out.put(HASH_KEY).put(hexBytes(h)).put(END);
+    setPrev(h);
+  }
+
+  private static final byte[] SEQ_PREFIX = AuditLine.SEQ_PREFIX.getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] PREV_KEY = AuditLine.PREV_KEY.getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] HASH_KEY = AuditLine.HASH_KEY.getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] END = "\"}\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+  private static byte[] hexBytes(byte[] b) {
+    byte[] out = new byte[b.length * 2];
+    for (int i = 0; i < b.length; i++) {
+      out[2 * i] = HEX[(b[i] >> 4) & 15];
+      out[2 * i + 1] = HEX[b[i] & 15];
     }
+    return out;
+  }
+
+  private byte[] prevRaw = new byte[32];
+
+  private void setPrev(byte[] raw) {
+    prevRaw = raw;
+    prev = Json.hex(raw);
+  }
+
+  private void setPrev(String hex) {
+    prev = hex;
+    prevRaw = java.util.HexFormat.of().parseHex(hex);
   }
 
   private void flush() throws IOException {
@@ -451,28 +492,6 @@ public final class AuditWriter implements AutoCloseable {
 
   // ---- records ---------------------------------------------------------------------------------
 
-  private String callRecord(AuditEntry e) {
-    StringBuilder sb = new StringBuilder(384);
-    time(sb, e.epochSecond, e.nano).append(",\"event\":\"call\",\"trace\":");
-    Json.string(sb, e.trace).append(",\"subject\":");
-    Json.string(sb, e.subject).append(",\"method\":");
-    Json.string(sb, e.method).append(",\"function\":");
-    Json.string(sb, e.function).append(",\"bridge\":");
-    Json.string(sb, e.bridge).append(",\"decision\":");
-    Json.string(sb, e.decision).append(",\"reason\":");
-    Json.string(sb, e.reason).append(",\"status\":");
-    Json.string(sb, e.status).append(",\"code\":").append(e.code).append(",\"message\":");
-    Json.string(sb, e.message)
-        .append(",\"duration_ns\":")
-        .append(e.durationNanos)
-        .append(",\"payload_bytes\":")
-        .append(e.payloadBytes)
-        .append(",\"args_sha256\":\"")
-        .append(e.argsSha256 == null ? "" : Json.hex(e.argsSha256))
-        .append('"');
-    return sb.toString();
-  }
-
   private String event(String kind, String fields) {
     Instant now = Instant.now();
     StringBuilder sb = new StringBuilder(160);
@@ -533,7 +552,7 @@ public final class AuditWriter implements AutoCloseable {
         last = lastOf(rotated(1));
       }
       seq = last == null ? 0 : last.seq();
-      prev = last == null ? AuditLine.GENESIS : last.hash();
+      setPrev(last == null ? AuditLine.GENESIS : last.hash());
       fileSize = ch.size();
       ch.position(fileSize);
     } catch (IOException | RuntimeException ex) {

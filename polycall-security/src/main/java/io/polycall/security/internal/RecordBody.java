@@ -1,0 +1,179 @@
+package io.polycall.security.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+
+/**
+ * Formats the body of an audit record (everything between {@code "seq":N,} and {@code ,"prev":}) as
+ * UTF-8 JSON and hashes it, on the calling thread: the writer thread then only numbers and links
+ * the records (one SHA-256 block each), so a single writer keeps up with many callers. Not
+ * thread-safe: {@link #get()} gives this thread's instance.
+ */
+public final class RecordBody {
+  private static final ThreadLocal<RecordBody> LOCAL = ThreadLocal.withInitial(RecordBody::new);
+  private static final DateTimeFormatter SECOND =
+      DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+  private final MessageDigest sha = AuditLine.sha256();
+  private byte[] wb = new byte[1024];
+  private int wp;
+  private long cachedSecond = Long.MIN_VALUE;
+  private final byte[] cachedTime = new byte[19];
+
+  private RecordBody() {}
+
+  public static RecordBody get() {
+    return LOCAL.get();
+  }
+
+  /** The body of a call record. */
+  byte[] call(AuditEntry.Facts f) {
+    int need =
+        512
+            + 6
+                * (f.trace().length()
+                    + f.subject().length()
+                    + f.method().length()
+                    + f.function().length()
+                    + f.bridge().length()
+                    + f.decision().length()
+                    + f.reason().length()
+                    + f.status().length()
+                    + f.message().length());
+    if (wb.length < need) {
+      wb = new byte[need];
+    }
+    wp = 0;
+    ascii("\"time\":\"");
+    time(f.epochSecond(), f.nano());
+    ascii("\",\"event\":\"call\",\"trace\":");
+    string(f.trace());
+    ascii(",\"subject\":");
+    string(f.subject());
+    ascii(",\"method\":");
+    string(f.method());
+    ascii(",\"function\":");
+    string(f.function());
+    ascii(",\"bridge\":");
+    string(f.bridge());
+    ascii(",\"decision\":");
+    string(f.decision());
+    ascii(",\"reason\":");
+    string(f.reason());
+    ascii(",\"status\":");
+    string(f.status());
+    ascii(",\"code\":");
+    number(f.code());
+    ascii(",\"message\":");
+    string(f.message());
+    ascii(",\"duration_ns\":");
+    number(f.durationNanos());
+    ascii(",\"payload_bytes\":");
+    number(f.payloadBytes());
+    ascii(",\"args_sha256\":\"");
+    if (f.argsSha256() != null) {
+      hex(f.argsSha256());
+    }
+    wb[wp++] = '"';
+    return Arrays.copyOf(wb, wp);
+  }
+
+  /** SHA-256 of {@code body}. */
+  byte[] sha256(byte[] body) {
+    return sha.digest(body);
+  }
+
+  private void ascii(String s) {
+    for (int i = 0, n = s.length(); i < n; i++) {
+      wb[wp++] = (byte) s.charAt(i);
+    }
+  }
+
+  private void hex(byte[] b) {
+    for (byte x : b) {
+      wb[wp++] = HEX[(x >> 4) & 15];
+      wb[wp++] = HEX[x & 15];
+    }
+  }
+
+  private void number(long v) {
+    if (v >= 0 && v < 10) {
+      wb[wp++] = (byte) ('0' + v);
+    } else {
+      ascii(Long.toString(v));
+    }
+  }
+
+  /** {@code 2026-11-22T01:02:03.123456Z} (the part up to the second formatted once a second). */
+  private void time(long epochSecond, int nano) {
+    if (epochSecond != cachedSecond) {
+      byte[] t =
+          SECOND.format(Instant.ofEpochSecond(epochSecond)).getBytes(StandardCharsets.US_ASCII);
+      System.arraycopy(t, 0, cachedTime, 0, 19);
+      cachedSecond = epochSecond;
+    }
+    System.arraycopy(cachedTime, 0, wb, wp, 19);
+    wp += 19;
+    wb[wp++] = '.';
+    int micros = nano / 1000;
+    for (int i = 5; i >= 0; i--) {
+      wb[wp + i] = (byte) ('0' + micros % 10);
+      micros /= 10;
+    }
+    wp += 6;
+    wb[wp++] = 'Z';
+  }
+
+  /** As {@link Json#string}, as UTF-8. */
+  private void string(String s) {
+    wb[wp++] = '"';
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        wb[wp++] = (byte) c;
+      } else if (c == '"' || c == '\\') {
+        wb[wp++] = '\\';
+        wb[wp++] = (byte) c;
+      } else if (c == '\n') {
+        wb[wp++] = '\\';
+        wb[wp++] = 'n';
+      } else if (c == '\r') {
+        wb[wp++] = '\\';
+        wb[wp++] = 'r';
+      } else if (c == '\t') {
+        wb[wp++] = '\\';
+        wb[wp++] = 't';
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < n
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        int cp = Character.toCodePoint(c, s.charAt(++i));
+        wb[wp++] = (byte) (0xf0 | (cp >> 18));
+        wb[wp++] = (byte) (0x80 | ((cp >> 12) & 0x3f));
+        wb[wp++] = (byte) (0x80 | ((cp >> 6) & 0x3f));
+        wb[wp++] = (byte) (0x80 | (cp & 0x3f));
+      } else if (c < 0x20 || c == '\u2028' || c == '\u2029' || Character.isSurrogate(c)) {
+        wb[wp++] = '\\';
+        wb[wp++] = 'u';
+        wb[wp++] = HEX[(c >> 12) & 15];
+        wb[wp++] = HEX[(c >> 8) & 15];
+        wb[wp++] = HEX[(c >> 4) & 15];
+        wb[wp++] = HEX[c & 15];
+      } else if (c < 0x80) {
+        wb[wp++] = (byte) c; // DEL
+      } else if (c < 0x800) {
+        wb[wp++] = (byte) (0xc0 | (c >> 6));
+        wb[wp++] = (byte) (0x80 | (c & 0x3f));
+      } else {
+        wb[wp++] = (byte) (0xe0 | (c >> 12));
+        wb[wp++] = (byte) (0x80 | ((c >> 6) & 0x3f));
+        wb[wp++] = (byte) (0x80 | (c & 0x3f));
+      }
+    }
+    wb[wp++] = '"';
+  }
+}
