@@ -41,6 +41,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code Call} in, a {@code Result} out) with nothing in between. Both servers run on Netty with a
  * direct executor, in this JVM, on loopback; the client side is the same channel settings.
  *
+ * <p>A second node runs the same no-op with security on (issue 5: at most +10%): the caller sends a
+ * real HS256 JWT (verified once, then remembered), the node authenticates, authorizes by a policy
+ * and appends an audit record per call (a real file, fsync every second).
+ *
  * <p>Reports p50/p99 and calls per second at 1 and 64 in flight, and the ratio PolyCall / raw.
  * Phases alternate (raw, PolyCall, PolyCall with the function tagged {@code nonblocking}, twice) so
  * drift on a shared machine hits all three. Bounded: {@code -Dseconds=N} per measured phase
@@ -71,7 +75,8 @@ public final class RemoteHarness {
     double seconds = Double.parseDouble(System.getProperty("seconds", "4"));
     List<String> lines = new ArrayList<>();
     try (PolyCall node = PolyCall.create();
-        GrpcServer polyServer = GrpcServer.builder(node).start()) {
+        GrpcServer polyServer = GrpcServer.builder(node).start();
+        SecuredNode secured = SecuredNode.start()) {
       node.registry()
           .register(
               BoundFunction.of(
@@ -96,6 +101,7 @@ public final class RemoteHarness {
       ManagedChannel polyChannel = channel(polyServer.port());
       ManagedChannel rawChannel = channel(raw.getPort());
       ManagedChannel pooledChannel = channel(rawPooled.getPort());
+      ManagedChannel securedChannel = channel(secured.server().port());
       try {
         GrpcClient client = GrpcClient.of(polyChannel);
         Call request = Call.newBuilder().setFunction("bench.noop").build();
@@ -103,8 +109,10 @@ public final class RemoteHarness {
         Target polyNb = polyCall(client, "bench.noop_nb");
         Target rawTarget = rawCall(rawChannel, request);
         Target pooledTarget = rawCall(pooledChannel, request);
+        Target polySecured =
+            polyCall(GrpcClient.of(securedChannel), "bench.noop", secured.options());
         // Warm-up: both paths JIT-compiled before anything counts.
-        List<Target> targets = List.of(rawTarget, pooledTarget, poly, polyNb);
+        List<Target> targets = List.of(rawTarget, pooledTarget, poly, polyNb, polySecured);
         int m = targets.size();
         for (int round = 0; round < 2; round++) {
           for (Target t : targets) {
@@ -127,7 +135,8 @@ public final class RemoteHarness {
           "raw grpc-java, direct executor",
           "raw grpc-java, default executor",
           "PolyCall Call",
-          "PolyCall Call [nonblocking]"
+          "PolyCall Call [nonblocking]",
+          "PolyCall Call, authn+authz+audit"
         };
         lines.add("unary no-op over loopback, Java client -> Java server (p50/p99 per call)");
         for (int k = 0; k < m; k++) {
@@ -141,7 +150,17 @@ public final class RemoteHarness {
                 Locale.ROOT,
                 "PolyCall Call / raw default executor, 1 in flight: p50 %.2fx",
                 r1[2].p50() / r1[1].p50()));
-        for (int k = 2; k < m; k++) {
+        double sec1 = r1[4].p50() / r1[2].p50();
+        lines.add(
+            String.format(
+                Locale.ROOT,
+                "PolyCall Call with authn+authz+audit / without, 1 in flight: p50 %.2fx (target"
+                    + " <= 1.10x: %s); 64 in flight: p50 %.2fx, calls/s %.2fx",
+                sec1,
+                sec1 <= 1.10 ? "met" : "NOT met",
+                r64[4].p50() / r64[2].p50(),
+                r64[4].perSecond() / r64[2].perSecond()));
+        for (int k = 2; k < 4; k++) {
           double p50 = r1[k].p50() / r1[0].p50();
           lines.add(
               String.format(
@@ -159,6 +178,7 @@ public final class RemoteHarness {
         polyChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         rawChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         pooledChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        securedChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         raw.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         rawPooled.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -222,19 +242,87 @@ public final class RemoteHarness {
   }
 
   private static Target polyCall(GrpcClient client, String function) {
+    return polyCall(client, function, io.polycall.CallOptions.DEFAULT);
+  }
+
+  private static Target polyCall(
+      GrpcClient client, String function, io.polycall.CallOptions options) {
     return new Target() {
       @Override
       public void call() {
-        client.call(function, List.of(), io.polycall.CallOptions.DEFAULT);
+        client.call(function, List.of(), options);
       }
 
       @Override
       public void callAsync(Runnable done) {
-        client
-            .callAsync(function, List.of(), io.polycall.CallOptions.DEFAULT)
-            .whenComplete((v, t) -> done.run());
+        client.callAsync(function, List.of(), options).whenComplete((v, t) -> done.run());
       }
     };
+  }
+
+  /**
+   * A node with the no-op behind the audit log, JWT authentication and a policy, served over gRPC;
+   * {@link #options} carry a token it accepts.
+   */
+  record SecuredNode(
+      PolyCall node,
+      GrpcServer server,
+      io.polycall.security.AuditLog audit,
+      Path dir,
+      io.polycall.CallOptions options)
+      implements AutoCloseable {
+    static SecuredNode start() throws java.io.IOException {
+      Path dir = Files.createTempDirectory("polycall-bench-secured");
+      Path secret = dir.resolve("hs256.secret");
+      Files.writeString(secret, "0123456789abcdef0123456789abcdef\n");
+      String token =
+          io.polycall.security.TokenIssuer.hs256(secret)
+              .issue(
+                  new io.polycall.security.TokenIssuer.Claims(
+                      "bench",
+                      "polycall",
+                      null,
+                      java.time.Duration.ofHours(1),
+                      List.of(),
+                      "roles"));
+      io.polycall.security.AuditLog audit =
+          io.polycall.security.AuditLog.open(
+              io.polycall.security.AuditConfig.of(dir.resolve("audit.jsonl")));
+      PolyCall node =
+          PolyCall.builder()
+              .withInterceptor(audit.interceptor())
+              .withInterceptor(
+                  io.polycall.security.AuthenticationInterceptor.jwt(
+                      io.polycall.security.JwtSettings.ofHs256("polycall", secret)))
+              .withInterceptor(
+                  io.polycall.security.AuthorizationInterceptor.of(
+                      io.polycall.security.Policy.parse(
+                          "roles: {calc: {functions: [\"bench.*\"]}}\nsubjects: {bench: [calc]}\n",
+                          "bench policy")))
+              .build();
+      node.registry()
+          .register(
+              BoundFunction.of(
+                  FunctionInfo.of(Signature.parse("bench.noop() -> null"), "jvm"),
+                  (a, ctx) -> Value.NULL));
+      GrpcServer server = GrpcServer.builder(node).start();
+      return new SecuredNode(
+          node,
+          server,
+          audit,
+          dir,
+          io.polycall.CallOptions.DEFAULT.withMetadata("authorization", "Bearer " + token));
+    }
+
+    @Override
+    public void close() throws java.io.IOException {
+      server.close();
+      node.close();
+      audit.close();
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
   }
 
   private static ManagedChannel channel(int port) {
