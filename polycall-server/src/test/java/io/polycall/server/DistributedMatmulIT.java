@@ -146,6 +146,14 @@ class DistributedMatmulIT {
                 .refreshInterval(Duration.ofSeconds(30))
                 .build());
     bridge.start();
+    // On a loaded machine a first health check can time out; every node must be in rotation
+    // before the blocks go out, or node 2 might get none to die under.
+    long healthy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!bridge.peers().stream().allMatch(RemoteBridge.PeerStatus::healthy)) {
+      assertTrue(System.nanoTime() < healthy, "nodes not healthy: " + bridge.peers());
+      Thread.sleep(100);
+      bridge.checkHealth();
+    }
     assertEquals(
         3,
         bridge.peers().stream().filter(p -> p.functions().contains("matmul.rows@1")).count(),
