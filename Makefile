@@ -62,7 +62,8 @@ sdk-envs:
 	@$(MAKE) --no-print-directory -C sdks/python env
 	@if [ -f sdks/node/package.json ]; then \
 	  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }; \
-	  test -d sdks/node/node_modules || (cd sdks/node && npm ci --no-audit --no-fund); \
+	  { test -d sdks/node/node_modules && test sdks/node/node_modules/.package-lock.json -nt sdks/node/package-lock.json; } \
+	    || (cd sdks/node && npm ci --no-audit --no-fund); \
 	fi
 
 .PHONY: native-testlib
