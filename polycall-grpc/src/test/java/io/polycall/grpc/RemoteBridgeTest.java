@@ -457,6 +457,24 @@ class RemoteBridgeTest {
     assertCallerServes();
   }
 
+  @Test
+  void aFunctionWithdrawnOnOneNodeSinceTheLastRefreshRunsOnAnotherOrIsNotFoundNamingTheNode() {
+    Host a = new Host("node-a");
+    Host b = new Host("node-b");
+    attach(a, b);
+    a.node.registry().unregister("who.once"); // not idempotent: it did not run, so no matter
+    for (int i = 0; i < 20; i++) {
+      assertEquals("node-b", call("who.once"));
+    }
+    b.node.registry().unregister("who.once");
+    StatusException e = assertThrows(StatusException.class, () -> call("who.once"));
+    assertEquals(Status.Code.NOT_FOUND, e.status().code());
+    assertTrue(e.status().description().contains("node node-b at " + b.target()), e.getMessage());
+    bridge.refresh();
+    assertTrue(caller.registry().lookup("who.once").isEmpty());
+    assertCallerServes();
+  }
+
   private static Host awaitEntered(Host a, Host b) throws InterruptedException {
     for (int i = 0; i < 3000; i++) {
       if (a.slowEntered.getCount() == 0) {

@@ -40,7 +40,7 @@ public final class Router {
   }
 
   /** Replaces the hosts of every function ({@code name@version} to the nodes that host it). */
-  public void hosts(Map<String, List<Peer>> byQualifiedName) {
+  public synchronized void hosts(Map<String, List<Peer>> byQualifiedName) {
     this.hosts = Map.copyOf(byQualifiedName);
   }
 
@@ -88,9 +88,19 @@ public final class Router {
     boolean idempotent = info.hasTag(FunctionInfo.TAG_IDEMPOTENT);
     List<Peer> tried = new ArrayList<>();
     List<String> failures = new ArrayList<>();
+    List<Peer> withdrawnFrom = new ArrayList<>();
     while (true) {
       Peer peer = pick(all, tried);
       if (peer == null) {
+        if (!withdrawnFrom.isEmpty() && failures.isEmpty()) {
+          throw Status.NOT_FOUND
+              .withDescription(
+                  fn
+                      + " is no longer hosted by "
+                      + withdrawnFrom
+                      + " (withdrawn since the last refresh of the peers)")
+              .asException();
+        }
         throw noNodeLeft(fn, all, tried, failures);
       }
       tried.add(peer);
@@ -115,6 +125,13 @@ public final class Router {
           throw unavailable(fn, peer, e.getMessage(), idempotent, tried, all, e);
         }
       } catch (StatusException e) {
+        if (isWithdrawn(info, e.status())) {
+          // The node dropped the function since the last refresh: it did not run, so another
+          // host may run it, whatever its tags. The next refresh settles the registry.
+          withdraw(fn, peer);
+          withdrawnFrom.add(peer);
+          continue;
+        }
         if (e.status().code() != Status.Code.UNAVAILABLE) {
           throw e;
         }
@@ -126,6 +143,34 @@ public final class Router {
       } finally {
         peer.end();
       }
+    }
+  }
+
+  /**
+   * The node's registry no longer has the function (its NOT_FOUND, as RealRegistry words it), as
+   * opposed to a NOT_FOUND the function itself returned.
+   */
+  private static boolean isWithdrawn(FunctionInfo info, Status s) {
+    if (s.code() != Status.Code.NOT_FOUND) {
+      return false;
+    }
+    String d = s.description();
+    return d.startsWith("no function named " + info.name())
+        || d.startsWith("function " + info.name() + " has no version");
+  }
+
+  /** Stops routing {@code fn} to {@code peer} until the next refresh says otherwise. */
+  private void withdraw(String fn, Peer peer) {
+    synchronized (this) {
+      List<Peer> now = hosts.getOrDefault(fn, List.of());
+      if (!now.contains(peer)) {
+        return;
+      }
+      java.util.Map<String, List<Peer>> next = new java.util.HashMap<>(hosts);
+      List<Peer> less = new ArrayList<>(now);
+      less.remove(peer);
+      next.put(fn, List.copyOf(less));
+      hosts = Map.copyOf(next);
     }
   }
 
