@@ -52,7 +52,7 @@ from .errors import (
     status_of_exception,
 )
 from .functions import Function
-from .types import Scalar
+from .types import OptionalOf, Scalar
 
 log = logging.getLogger("polycall")
 
@@ -633,8 +633,14 @@ class Connection:
                     slow.append((i, c))
 
             def run_many(items: list[tuple[int, pb.Call, Function]]) -> None:
+                # Consecutive calls of one function without metadata share one context: it
+                # would hold the same values (batch calls have call id 0 and no deadline on
+                # this path), and the calls of one run do not overlap.
+                ctx: CallContext | None = None
                 for i, c, fn in items:
-                    self._run_sync(c, fn, self._new_serving(c).ctx, results[i])
+                    if ctx is None or ctx.function != c.function or c.metadata or ctx.metadata:
+                        ctx = self._new_serving(c).ctx
+                    self._run_sync(c, fn, ctx, results[i])
 
             async def one(i: int, c: pb.Call) -> None:
                 await self._run_call(c, self._new_serving(c), results[i])
@@ -699,14 +705,18 @@ class Connection:
         self._encode_result(fn, result, out)
 
     def _decode_args(self, fn: Function, call: pb.Call) -> list[Any]:
+        values = call.args
+        n = len(values)
+        if n == 0:
+            return []
         params = fn.signature.params
-        if len(call.args) > len(params):
+        if n > len(params):
             raise error_for(
                 Code.INVALID_ARGUMENT,
-                f"{fn.name} takes {len(params)} argument(s), got {len(call.args)}",
+                f"{fn.name} takes {len(params)} argument(s), got {n}",
             )
         args = []
-        for i, (v, p) in enumerate(zip(call.args, params, strict=False)):
+        for i, (v, p) in enumerate(zip(values, params, strict=False)):
             try:
                 args.append(decode(v, p.type, max_depth=self.limits.max_depth))
             except PolyCallError as e:
@@ -715,6 +725,12 @@ class Connection:
 
     def _encode_result(self, fn: Function, result: Any, out: pb.Value) -> None:
         rtype = fn.signature.result
+        if result is None and (
+            isinstance(rtype, OptionalOf)
+            or (isinstance(rtype, Scalar) and rtype.name in ("null", "any"))
+        ):
+            out.null_value = pb.NULL_VALUE  # the common "returns nothing", without the codec
+            return
         try:
             encode_into(
                 out,

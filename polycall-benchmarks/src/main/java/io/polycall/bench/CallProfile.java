@@ -28,7 +28,8 @@ import java.util.stream.Stream;
  * CrossLangHarness}; {@code make profile-xlang} sets them up). System properties: {@code calls}
  * (no-op calls, default 20000), {@code lang} ({@code python} or {@code node}), {@code strace}
  * (true: run each phase once more under {@code strace -c -f} on both processes and print system
- * calls per call; the process is slowed a lot meanwhile, but the counts stay exact).
+ * calls per call; the process is slowed a lot meanwhile, but the counts stay exact), {@code only}
+ * (run only the phases whose name starts with this, e.g. {@code batch}).
  *
  * <p>Counts come from {@code /proc}: context switches are summed over the live threads of each
  * process (threads that ended during a phase are not counted), CPU time is the process total
@@ -114,7 +115,11 @@ public final class CallProfile {
           "java sys",
           "worker sys");
       boolean perf = Files.isExecutable(Path.of("/usr/bin/perf")) && !Boolean.getBoolean("noperf");
+      String only = System.getProperty("only", "");
       for (Phase p : phases) {
+        if (!p.name.startsWith(only)) {
+          continue;
+        }
         for (int i = 0; i < Math.max(3, p.reps / 4); i++) {
           p.op.run(); // warm up (the JIT compiles the path)
         }

@@ -1003,16 +1003,28 @@ public final class Connection implements AutoCloseable {
     if (f == null) {
       return;
     }
-    List<Outcome> out = new ArrayList<>(br.getResultsCount());
-    for (int i = 0; i < br.getResultsCount(); i++) {
+    int n = br.getResultsCount();
+    Outcome[] out = new Outcome[n];
+    for (int i = 0; i < n; i++) {
+      Result r = br.getResults(i);
+      if (r.getOutcomeCase() == Result.OutcomeCase.VALUE) {
+        // The common case without a future and a path string per result; a value that does
+        // not decode takes the general path below, whose messages name the result.
+        try {
+          out[i] = Outcome.ofValue(codec.decode(r.getValue(), "result"));
+          continue;
+        } catch (RuntimeException e) {
+          // below
+        }
+      }
       CompletableFuture<Value> one = new CompletableFuture<>();
-      completeFromResult(one, br.getResults(i), "batch " + br.getBatchId() + " result " + i);
-      out.add(
+      completeFromResult(one, r, "batch " + br.getBatchId() + " result " + i);
+      out[i] =
           one.isCompletedExceptionally()
               ? Outcome.ofStatus(Status.fromThrowable(one.exceptionNow()))
-              : Outcome.ofValue(one.resultNow()));
+              : Outcome.ofValue(one.resultNow());
     }
-    f.complete(List.copyOf(out));
+    f.complete(List.of(out));
   }
 
   private void onGoAway(Status s) {
