@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
  *   polycall [--config FILE] call NAME [ARG...]   each ARG is JSON; the result is JSON on stdout
  *   polycall [--config FILE] serve [--for 30s]    serves the node's Unix socket until a signal
  *   polycall [--config FILE] token issue --sub S  a signed bearer token (docs/security.md)
+ *   polycall policy check|explain FILE ...        a policy file checked, a decision explained
  *   polycall demo                                 a tour of PolyCall, self-contained
  * </pre>
  *
@@ -46,6 +47,7 @@ import picocli.CommandLine.Option;
       CallCommand.class,
       ServeCommand.class,
       TokenCommand.class,
+      PolicyCommand.class,
       DemoCommand.class,
       AuditCommand.class,
       CommandLine.HelpCommand.class
