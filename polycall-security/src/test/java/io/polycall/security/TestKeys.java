@@ -69,6 +69,8 @@ final class TestKeys {
   static void writeSecret(Path file) {
     try {
       Files.write(file, SECRET);
+      Files.setPosixFilePermissions(
+          file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

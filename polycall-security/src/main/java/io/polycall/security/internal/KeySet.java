@@ -78,6 +78,16 @@ public final class KeySet {
         throw bad(jwksFile, "is not a JSON Web Key Set: " + e.getMessage());
       }
       for (JWK jwk : set.getKeys()) {
+        if (jwk.isPrivate()) {
+          // The node verifies only; a private key here can mint tokens if the file leaks.
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "{0}: key ''{1}'' holds private key material; a node needs public keys only"
+                  + " (polycall token keygen writes them apart)",
+              jwksFile,
+              jwk.getKeyID());
+          warnIfOthersCanRead(jwksFile, "a private key");
+        }
         Key k = key(jwksFile, jwk);
         if (k != null) {
           keys.add(k);
@@ -151,6 +161,7 @@ public final class KeySet {
   }
 
   private static byte[] readSecret(Path file) {
+    warnIfOthersCanRead(file, "the HS256 secret");
     byte[] b;
     try {
       b = Files.readAllBytes(file);
@@ -173,6 +184,26 @@ public final class KeySet {
               + ")");
     }
     return secret;
+  }
+
+  private static final System.Logger LOG = System.getLogger(KeySet.class.getName());
+
+  /** A secret readable by other users is a secret shared with them: say so at WARNING. */
+  private static void warnIfOthersCanRead(Path file, String what) {
+    try {
+      var perms = Files.getPosixFilePermissions(file);
+      if (perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)
+          || perms.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "{0} holds {1} and is readable by other users ({2}); chmod 600 {0}",
+            file,
+            what,
+            java.nio.file.attribute.PosixFilePermissions.toString(perms));
+      }
+    } catch (IOException | UnsupportedOperationException e) {
+      // unreadable files fail below with their own message; non-POSIX file systems have no modes
+    }
   }
 
   private static StatusException bad(Path file, String problem) {

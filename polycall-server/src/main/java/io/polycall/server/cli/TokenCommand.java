@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
     footer = {
       "",
       "Examples:",
-      "  head -c 32 /dev/urandom | base64 > hs256.secret",
+      "  (umask 077; head -c 32 /dev/urandom | base64 > hs256.secret)",
       "  polycall token issue --secret-file hs256.secret --sub alice --aud polycall --ttl 1h",
       "  polycall token keygen --alg ES256 --kid k1 --private signing.jwk --jwks jwks.json",
       "  polycall token issue --key signing.jwk --sub svc-reports --role analyst --ttl 15m",
