@@ -80,7 +80,8 @@ public final class AuditWriter implements AutoCloseable {
   private boolean unforced;
   private long lost;
   private String lostError;
-  private ByteBuffer out = ByteBuffer.allocate(64 * 1024);
+  // Direct, so that a write goes from here to the kernel without the JDK's copy of a heap buffer.
+  private ByteBuffer out = ByteBuffer.allocateDirect(64 * 1024);
   private final List<AuditEntry> inBuffer = new ArrayList<>();
 
   private AuditWriter(AuditConfig config) {
@@ -379,7 +380,7 @@ public final class AuditWriter implements AutoCloseable {
     if (out.remaining() < len) {
       flush();
       if (out.capacity() < len) {
-        out = ByteBuffer.allocate(len);
+        out = ByteBuffer.allocateDirect(len);
       }
     }
     out.put(SEQ_PREFIX).put(seqText).put((byte) ',').put(body);
