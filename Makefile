@@ -140,7 +140,7 @@ bench-xlang: build ## Cross-language harness: Java -> Python through PolyCall an
 	  $(BUILD)/bench/venv/bin/python polycall-benchmarks/src/main/python
 
 .PHONY: bench-remote
-bench-remote: build ## gRPC vs raw grpc-java, then the HTTP gateway, same run (about 2.5 minutes)
+bench-remote: build ## gRPC vs raw grpc-java (and with authn+authz+audit), then the HTTP gateway, same run (about 3 minutes)
 	@mkdir -p $(BUILD)/bench
 	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
 	  -Dout=$(BUILD)/bench/remote.txt \
