@@ -64,12 +64,28 @@ public final class ValueCodec {
   private static final ValueCodec DEFAULT = new ValueCodec(WireLimits.DEFAULT_MAX_DEPTH);
 
   private final int maxDepth;
+  private final boolean aliasNdArrays;
 
   private ValueCodec(int maxDepth) {
+    this(maxDepth, false);
+  }
+
+  private ValueCodec(int maxDepth, boolean aliasNdArrays) {
     if (maxDepth <= 0) {
       throw new IllegalArgumentException("maxDepth must be positive, not " + maxDepth);
     }
     this.maxDepth = maxDepth;
+    this.aliasNdArrays = aliasNdArrays;
+  }
+
+  /**
+   * This codec, except that {@link #encode} does not copy ndarray data: the wire value reads the
+   * array's memory when it is serialized. Only for a value serialized at once on the encoding
+   * thread (the memory may be confined to it, freed or changed afterwards); it saves one copy of
+   * every array (about 1 ms per 8 MB).
+   */
+  public ValueCodec aliasingNdArrays() {
+    return aliasNdArrays ? this : new ValueCodec(maxDepth, true);
   }
 
   /** A codec with WIRE.md's default depth limit. */
@@ -146,7 +162,13 @@ public final class ValueCodec {
           nd.addShape(d);
         }
         // One copy out of the segment; the array is handed to protobuf without a second one.
-        nd.setData(UnsafeByteOperations.unsafeWrap(v.data().toArray(ValueLayout.JAVA_BYTE)));
+        // An aliasing codec copies nothing here: protobuf reads the segment when it serializes.
+        // (Only native memory or a byte[] can be seen as a ByteBuffer.)
+        var seg = v.data();
+        nd.setData(
+            aliasNdArrays && (seg.isNative() || seg.heapBase().orElse(null) instanceof byte[])
+                ? UnsafeByteOperations.unsafeWrap(seg.asByteBuffer())
+                : UnsafeByteOperations.unsafeWrap(seg.toArray(ValueLayout.JAVA_BYTE)));
         b.setNdarrayValue(nd);
       }
       case Value.Handle v ->

@@ -16,6 +16,35 @@ class ValueCodecTest {
   private final ValueCodec codec = ValueCodec.of();
 
   @Test
+  void anAliasingCodecWritesTheSameBytesAsACopyingOneAndTheFrameDecodesToAnEqualArray()
+      throws Exception {
+    Value.NdArray nativeArray = Value.NdArray.copyOf(new double[] {1.5, -2, Double.NaN, 4e300});
+    Value.NdArray heapArray =
+        (Value.NdArray) ValueCodec.of().decode(ValueCodec.of().encode(nativeArray)); // long[]
+    for (Value.NdArray a : List.of(nativeArray, heapArray)) {
+      io.polycall.wire.proto.Frame f =
+          io.polycall.wire.proto.Frame.newBuilder()
+              .setResult(
+                  io.polycall.wire.proto.Result.newBuilder()
+                      .setValue(ValueCodec.of().aliasingNdArrays().encode(a)))
+              .build();
+      byte[] aliased = FrameCodec.encode(f);
+      byte[] copied =
+          FrameCodec.encode(
+              f.toBuilder()
+                  .setResult(f.getResult().toBuilder().setValue(ValueCodec.of().encode(a)))
+                  .build());
+      assertTrue(java.util.Arrays.equals(copied, aliased));
+      // Read back through a FrameReader (which aliases the frame's bytes while parsing).
+      io.polycall.wire.proto.Frame back =
+          FrameReader.of()
+              .read(
+                  java.nio.channels.Channels.newChannel(new java.io.ByteArrayInputStream(aliased)));
+      assertEquals(a, ValueCodec.of().decode(back.getResult().getValue()));
+    }
+  }
+
+  @Test
   void everyVectorValueSurvivesARoundTripThroughTheProtoObject() {
     VectorGenerator.namedValues()
         .forEach((name, v) -> assertEquals(v, codec.decode(codec.encode(v)), name));

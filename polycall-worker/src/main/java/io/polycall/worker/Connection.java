@@ -131,6 +131,9 @@ public final class Connection implements AutoCloseable {
   private final FrameReader reader;
   private final WireLimits limits;
   private final ValueCodec codec;
+  // For values serialized at once on the thread that encodes them (a call's arguments, a lone
+  // call's result): ndarray data goes from the caller's memory straight into the frame.
+  private final ValueCodec sendCodec;
   private final CallHandler handler;
   private final ConnectionListener listener;
 
@@ -194,6 +197,7 @@ public final class Connection implements AutoCloseable {
     this.limits = b.limits;
     this.reader = b.reader != null ? b.reader : FrameReader.of(b.limits);
     this.codec = ValueCodec.of(b.limits);
+    this.sendCodec = codec.aliasingNdArrays();
     this.handler = b.handler;
     this.listener = b.listener;
   }
@@ -442,7 +446,7 @@ public final class Connection implements AutoCloseable {
               .setTimeoutNanos(timeoutNanos)
               .putAllMetadata(metadata);
       for (Value a : args) {
-        c.addArgs(codec.encode(a));
+        c.addArgs(sendCodec.encode(a));
       }
       bytes = FrameCodec.encode(Frame.newBuilder().setCall(c).build(), limits.maxFrameBytes());
     } catch (StatusException e) {
@@ -498,7 +502,7 @@ public final class Connection implements AutoCloseable {
       for (BatchCall bc : calls) {
         Call.Builder c = Call.newBuilder().setFunction(bc.function());
         for (Value a : bc.args()) {
-          c.addArgs(codec.encode(a));
+          c.addArgs(sendCodec.encode(a));
         }
         b.addCalls(c);
       }
@@ -912,7 +916,7 @@ public final class Connection implements AutoCloseable {
     Result.Builder res = Result.newBuilder().setCallId(call.callId());
     if (status == null) {
       try {
-        res.setValue(codec.encode(value));
+        res.setValue((reply ? sendCodec : codec).encode(value));
       } catch (RuntimeException e) {
         status = Status.fromThrowable(e);
       }
