@@ -26,14 +26,17 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * <p>A RESOURCE_EXHAUSTED status carries a retry hint when its description says {@code retry after
- * 250ms} (or {@code 2s}, {@code 1.5s}); the gateway sends it as {@code Retry-After} in whole
- * seconds, rounded up. Rate limiters that want clients to back off correctly write it that way.
+ * 250ms} (or {@code 2s}, {@code 1.5s}), or {@code retry_after_ms=250} as the security module's rate
+ * limiter writes it; the gateway sends it as {@code Retry-After} in whole seconds, rounded up. Rate
+ * limiters that want clients to back off correctly write it one of these ways.
  *
  * <p>Stateless and thread-safe.
  */
 public final class HttpStatusMapping {
   private static final Pattern RETRY_AFTER =
-      Pattern.compile("retry after (\\d+(?:\\.\\d+)?)\\s*(ms|s)\\b", Pattern.CASE_INSENSITIVE);
+      Pattern.compile(
+          "retry after (\\d+(?:\\.\\d+)?)\\s*(ms|s)\\b|retry_after_(ms)=(\\d+)",
+          Pattern.CASE_INSENSITIVE);
 
   private HttpStatusMapping() {}
 
@@ -67,8 +70,9 @@ public final class HttpStatusMapping {
     if (!m.find()) {
       return OptionalLong.empty();
     }
-    double amount = Double.parseDouble(m.group(1));
-    double seconds = m.group(2).equalsIgnoreCase("ms") ? amount / 1000 : amount;
+    boolean token = m.group(1) == null;
+    double amount = Double.parseDouble(token ? m.group(4) : m.group(1));
+    double seconds = (token || m.group(2).equalsIgnoreCase("ms")) ? amount / 1000 : amount;
     return OptionalLong.of(Math.max(1, (long) Math.ceil(seconds)));
   }
 }

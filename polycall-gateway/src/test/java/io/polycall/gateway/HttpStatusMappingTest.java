@@ -41,6 +41,11 @@ class HttpStatusMappingTest {
     assertEquals(
         OptionalLong.of(1),
         HttpStatusMapping.retryAfterSeconds(s.withDescription("rate limit; retry after 250ms")));
+    // The security module's rate limiter: "...; retry_after_ms=2500; slow down ...".
+    assertEquals(
+        OptionalLong.of(3),
+        HttpStatusMapping.retryAfterSeconds(
+            s.withDescription("rate limit of subject 'm' exceeded; retry_after_ms=2500; slow")));
     assertEquals(
         OptionalLong.of(2),
         HttpStatusMapping.retryAfterSeconds(s.withDescription("Retry after 1.5s, please")));
