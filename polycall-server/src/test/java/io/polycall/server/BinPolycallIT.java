@@ -68,6 +68,15 @@ class BinPolycallIT {
   }
 
   @Test
+  void nativeAccessIsEnabledForTheNativeBridgesModuleOnly() throws Exception {
+    Result r = polycall("--version");
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(
+        r.out().contains("native access: module io.polycall.ffi only (not the class path)"),
+        r.out());
+  }
+
+  @Test
   void anUnknownFunctionExitsWithNotFoundOnStderr() throws Exception {
     Result r = polycall("call", "stats.maen", "[1]");
     assertEquals(4, r.exitCode());

@@ -249,8 +249,24 @@ public final class PolyCallCli implements Runnable {
       }
       return List.of(
               "polycall " + p.getProperty("version", "unknown"),
-              "Java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")")
+              "Java " + Runtime.version() + " (" + System.getProperty("java.vm.vendor") + ")",
+              nativeAccess())
           .toArray(String[]::new);
+    }
+
+    /**
+     * Who may call the JDK's restricted (native) methods: bin/polycall enables them for the native
+     * bridge's module only; a bare {@code java -jar} enables them for the class path or not at all.
+     */
+    static String nativeAccess() {
+      Module ffi = io.polycall.ffi.NativeBridge.class.getModule();
+      boolean classPath = PolyCallCli.class.getModule().isNativeAccessEnabled();
+      if (ffi.isNamed()) {
+        return "native access: "
+            + (ffi.isNativeAccessEnabled() ? "module " + ffi.getName() : "none")
+            + (classPath ? ", and the class path" : " only (not the class path)");
+      }
+      return "native access: " + (classPath ? "the whole class path" : "none");
     }
   }
 }
