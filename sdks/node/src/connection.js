@@ -381,10 +381,6 @@ export class Connection extends EventEmitter {
       const outcome = await Promise.race([run.then((v) => ({ v })), stopped.then((reason) => ({ reason }))]);
       run.catch(() => {}); // an aborted implementation may still reject later
       if ('reason' in outcome) throw outcome.reason;
-      if (inBatch) {
-        // One bad result must fail only its own entry, so check it encodes before batching it.
-        encodeFrame({ result: { ...base, value: new Outgoing(outcome.v, def.parsed.result, 'result') } }, Infinity);
-      }
       return { ...base, value: new Outgoing(outcome.v, def.parsed.result, 'result') };
     } catch (err) {
       const st = toStatus(err);
@@ -413,11 +409,36 @@ export class Connection extends EventEmitter {
     }
   }
 
+  /**
+   * Sends a BatchResult. One result that does not encode (a value out of its range, say) must
+   * fail only its own entry: when the whole frame does not encode, each entry is checked alone
+   * and the bad ones become their failure. (Checking every entry up front encoded each result
+   * twice: most of a batched no-op's cost.)
+   */
+  sendBatchResult(batchId, results) {
+    try {
+      this.send({ batchResult: { batchId, results } });
+      return;
+    } catch (e) {
+      if (this.closed) throw e;
+    }
+    const checked = results.map((r) => {
+      if (!r.value) return r;
+      try {
+        encodeFrame({ result: r }, Infinity);
+        return r;
+      } catch (err) {
+        return { callId: r.callId, status: statusWire(toStatus(err)) };
+      }
+    });
+    this.send({ batchResult: { batchId, results: checked } });
+  }
+
   async serveBatch(b) {
     this.serving.set(`batch:${u64(b.batchId)}`, new AbortController());
     try {
       const results = await Promise.all((b.calls ?? []).map((c) => this.serveCall({ ...c, callId: 0 }, true)));
-      if (!this.closed) this.send({ batchResult: { batchId: b.batchId, results } });
+      if (!this.closed) this.sendBatchResult(b.batchId, results);
     } finally {
       this.serving.delete(`batch:${u64(b.batchId)}`);
       this.maybeFinishDrain();

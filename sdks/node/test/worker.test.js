@@ -136,6 +136,18 @@ describe('a worker serving the stats module', () => {
     assert.equal(br.results[2].status.code, Code.NOT_FOUND);
   });
 
+  test('a result that does not encode fails only its own entry of a batch', async () => {
+    const br = await peer.batch(10, [
+      ['stats.half', [5]],
+      ['stats.huge', []],
+      ['stats.half', [7]],
+    ]);
+    assert.equal(br.results[0].value.value, 2.5);
+    assert.equal(br.results[1].status.code, Code.OUT_OF_RANGE);
+    assert.match(br.results[1].status.message, /does not fit in 64 bits/);
+    assert.equal(br.results[2].value.value, 3.5);
+  });
+
   test('GoAway drains: calls in flight finish, new ones are refused, then the worker exits 0', async () => {
     const pending = peer.call('stats.waitForHub', []);
     // The worker has sent its nested call to the hub once test.release has been asked for.
