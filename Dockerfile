@@ -35,6 +35,9 @@ WORKDIR /opt/polycall
 COPY --from=build /opt/polycall/bin bin
 COPY --from=build /opt/polycall/tools/find-jdk tools/find-jdk
 COPY --from=build /opt/polycall/polycall-server/target/polycall.jar polycall-server/target/
+# bin/polycall puts these two on the module path: native access for module io.polycall.ffi only.
+COPY --from=build /opt/polycall/polycall-api/target/polycall-api-*.jar polycall-api/target/
+COPY --from=build /opt/polycall/polycall-native/target/polycall-native-*.jar polycall-native/target/
 COPY --from=build /opt/polycall/sdks/python sdks/python
 COPY --from=build /opt/polycall/sdks/node sdks/node
 COPY --from=build /opt/polycall/examples examples

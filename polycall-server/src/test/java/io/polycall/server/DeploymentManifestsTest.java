@@ -145,6 +145,11 @@ class DeploymentManifestsTest {
     assertTrue(docker.contains("EXPOSE 7443"), "the gRPC port");
     assertTrue(docker.contains("POLYCALL_JAVA="), "bin/polycall needs POLYCALL_JAVA on a JRE");
     assertFalse(docker.contains("mvn install"), "the image builds through the reactor");
+    assertTrue(
+        docker.contains("polycall-api/target/polycall-api-*.jar polycall-api/target/")
+            && docker.contains(
+                "polycall-native/target/polycall-native-*.jar polycall-native/target/"),
+        "the module jars bin/polycall needs to give native access to io.polycall.ffi only");
   }
 
   private String configText() throws IOException {
