@@ -625,8 +625,16 @@ class Connection:
             results = [frame.batch_result.results.add() for _ in calls]
             quick: list[tuple[int, pb.Call, Function]] = []
             slow: list[tuple[int, pb.Call]] = []
+            hosts: dict[str, Function | None] = {}  # the fast-path function of each name
             for i, c in enumerate(calls):
-                fn = self._sync_fast_path(c)
+                if c.timeout_nanos:
+                    fn = None
+                else:
+                    name = c.function
+                    if name in hosts:
+                        fn = hosts[name]
+                    else:
+                        fn = hosts[name] = self._sync_fast_path(c)
                 if fn is not None:
                     quick.append((i, c, fn))
                 else:
@@ -636,11 +644,30 @@ class Connection:
                 # Consecutive calls of one function without metadata share one context: it
                 # would hold the same values (batch calls have call id 0 and no deadline on
                 # this path), and the calls of one run do not overlap.
+                # Calls without arguments (most of a batch of small calls) run inline here:
+                # _run_sync's steps without its calls (a quarter of a batched no-op's cost).
                 ctx: CallContext | None = None
+                current = _current
+                encode_result = self._encode_result
                 for i, c, fn in items:
-                    if ctx is None or ctx.function != c.function or c.metadata or ctx.metadata:
+                    name = c.function
+                    if ctx is None or ctx.function != name or c.metadata or ctx.metadata:
                         ctx = self._new_serving(c).ctx
-                    self._run_sync(c, fn, ctx, results[i])
+                    out = results[i]
+                    if c.args:
+                        self._run_sync(c, fn, ctx, out)
+                        continue
+                    try:
+                        token = current.set(ctx)
+                        try:
+                            result = fn.fn()
+                        finally:
+                            current.reset(token)
+                        encode_result(fn, result, out.value)
+                    except Exception as e:
+                        status = status_of_exception(e)
+                        log.debug("%s failed: %s", name, status)
+                        out.status.CopyFrom(status.to_proto())
 
             async def one(i: int, c: pb.Call) -> None:
                 await self._run_call(c, self._new_serving(c), results[i])
