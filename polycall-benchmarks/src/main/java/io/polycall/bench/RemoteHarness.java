@@ -21,6 +21,7 @@ import io.polycall.spi.BoundFunction;
 import io.polycall.wire.proto.Call;
 import io.polycall.wire.proto.NullValue;
 import io.polycall.wire.proto.Result;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -138,7 +139,11 @@ public final class RemoteHarness {
           "PolyCall Call [nonblocking]",
           "PolyCall Call, authn+authz+audit"
         };
-        lines.add("unary no-op over loopback, Java client -> Java server (p50/p99 per call)");
+        lines.add(
+            "unary no-op over loopback, Java client -> Java server (p50/p99 per call); "
+                + Runtime.getRuntime().availableProcessors()
+                + " CPUs, load average at the end: "
+                + loadAverage());
         for (int k = 0; k < m; k++) {
           lines.add(r1[k].line(names[k] + ", 1 in flight"));
         }
@@ -192,7 +197,7 @@ public final class RemoteHarness {
   }
 
   /** The hand-written no-op service: a Call in, a prebuilt Result out, nothing else. */
-  private static Server rawServer(Result answer, boolean direct) throws java.io.IOException {
+  private static Server rawServer(Result answer, boolean direct) throws IOException {
     NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
     if (direct) {
       b.directExecutor();
@@ -322,6 +327,15 @@ public final class RemoteHarness {
       try (var files = Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
+    }
+  }
+
+  /** The machine's 1-minute load average, for reading the figures (Linux; "?" elsewhere). */
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException | RuntimeException e) {
+      return "?";
     }
   }
 
