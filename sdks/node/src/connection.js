@@ -358,9 +358,6 @@ export class Connection extends EventEmitter {
     const timeoutNanos = u64(c.timeoutNanos);
     // Beyond what setTimeout can wait (~24.8 days) a deadline is as good as none.
     const timeoutMs = timeoutNanos && timeoutNanos < MAX_TIMER_NANOS ? Number(timeoutNanos / 1000000n) || 1 : 0;
-    const stopped = new Promise((resolve) => {
-      controller.signal.addEventListener('abort', () => resolve(controller.signal.reason), { once: true });
-    });
     let timer;
     if (timeoutMs) {
       timer = setTimeout(
@@ -376,10 +373,22 @@ export class Connection extends EventEmitter {
       connection: this,
     };
     try {
-      const run = currentContext.run(ctx, async () => def.implementation(...args, ctx));
-      // Whichever comes first: the result, or the abort (Cancel, deadline). A late result is dropped.
-      const outcome = await Promise.race([run.then((v) => ({ v })), stopped.then((reason) => ({ reason }))]);
-      run.catch(() => {}); // an aborted implementation may still reject later
+      const returned = currentContext.run(ctx, () => def.implementation(...args, ctx));
+      let outcome;
+      if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
+        const run = Promise.resolve(returned);
+        const stopped = new Promise((resolve) => {
+          if (controller.signal.aborted) resolve(controller.signal.reason);
+          controller.signal.addEventListener('abort', () => resolve(controller.signal.reason), { once: true });
+        });
+        // Whichever comes first: the result, or the abort (Cancel, deadline). A late result is dropped.
+        outcome = await Promise.race([run.then((v) => ({ v })), stopped.then((reason) => ({ reason }))]);
+        run.catch(() => {}); // an aborted implementation may still reject later
+      } else {
+        // A synchronous implementation has returned before any Cancel or deadline could be
+        // seen (they arrive on this thread): no promises to race.
+        outcome = controller.signal.aborted ? { reason: controller.signal.reason } : { v: returned };
+      }
       if ('reason' in outcome) throw outcome.reason;
       return { ...base, value: new Outgoing(outcome.v, def.parsed.result, 'result') };
     } catch (err) {
