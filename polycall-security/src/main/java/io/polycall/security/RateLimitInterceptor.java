@@ -33,6 +33,10 @@ public final class RateLimitInterceptor implements CallInterceptor {
   private final Map<String, Bucket> subjectBuckets = new ConcurrentHashMap<>();
   private final Map<String, Bucket> functionBuckets = new ConcurrentHashMap<>();
   private final LongSupplier nanoClock;
+  private final int maxBuckets;
+
+  /** Buckets kept per kind before full ones are dropped (see {@link #sweep}). */
+  static final int MAX_BUCKETS = 100_000;
 
   public RateLimitInterceptor(RateLimits limits) {
     this(limits, System::nanoTime);
@@ -40,9 +44,29 @@ public final class RateLimitInterceptor implements CallInterceptor {
 
   /** With a clock for tests ({@link System#nanoTime} semantics). */
   public RateLimitInterceptor(RateLimits limits, LongSupplier nanoClock) {
+    this(limits, nanoClock, MAX_BUCKETS);
+  }
+
+  RateLimitInterceptor(RateLimits limits, LongSupplier nanoClock, int maxBuckets) {
     limits.subjects().forEach((k, v) -> subjects.add(Map.entry(Glob.of(k), v)));
     limits.functions().forEach((k, v) -> functions.add(Map.entry(Glob.of(k), v)));
     this.nanoClock = nanoClock;
+    this.maxBuckets = maxBuckets;
+  }
+
+  /** Buckets held now, subjects and functions (for tests and metrics). */
+  int bucketCount() {
+    return subjectBuckets.size() + functionBuckets.size();
+  }
+
+  /**
+   * Drops the buckets that are full again: a full bucket behaves exactly like a new one, so
+   * dropping it changes no decision, and memory stays bounded however many subjects call (a bucket
+   * per subject would otherwise grow with every name a token issuer ever signed).
+   */
+  private void sweep(Map<String, Bucket> buckets) {
+    long now = nanoClock.getAsLong();
+    buckets.values().removeIf(b -> b == Bucket.UNLIMITED || b.isFull(now));
   }
 
   /** The {@code retry_after_ms} hint of a RESOURCE_EXHAUSTED status, if it has one. */
@@ -101,7 +125,7 @@ public final class RateLimitInterceptor implements CallInterceptor {
         .asException();
   }
 
-  private static Bucket bucket(
+  private Bucket bucket(
       Map<String, Bucket> buckets,
       List<Map.Entry<Glob, Rate>> rules,
       String key,
@@ -110,6 +134,9 @@ public final class RateLimitInterceptor implements CallInterceptor {
     Bucket b = buckets.get(key);
     if (b != null) {
       return b;
+    }
+    if (buckets.size() >= maxBuckets) {
+      sweep(buckets);
     }
     for (Map.Entry<Glob, Rate> e : rules) {
       if (e.getKey().matchesFunction(name, qname)) {
@@ -156,6 +183,12 @@ public final class RateLimitInterceptor implements CallInterceptor {
         return 0;
       }
       return nanosPerToken - filledNanos;
+    }
+
+    /** Whether the bucket would be full at {@code now}: indistinguishable from a new one. */
+    synchronized boolean isFull(long now) {
+      return rate != null
+          && (!started || filledNanos + Math.max(0, now - lastNanos) >= capacityNanos);
     }
 
     synchronized void giveBack() {

@@ -108,6 +108,27 @@ class RateLimitInterceptorTest {
   }
 
   @Test
+  void bucketsOfManySubjectsStayBoundedWithoutChangingADecision() {
+    RateLimits limits = new RateLimits(Map.of("*", new Rate(10, 2)), Map.of());
+    RateLimitInterceptor rate = new RateLimitInterceptor(limits, clock::get, 100);
+    try (PolyCall pc = AuditLogTest.node(rate)) {
+      // 1000 subjects call once each, 100 ms apart: a bucket is full again 100 ms after its one
+      // call, so the sweeps drop the old ones.
+      for (int i = 0; i < 1000; i++) {
+        assertThat(flood(pc, "s" + i, "math.add", 1, new java.util.ArrayList<>())).isEqualTo(1);
+        clock.addAndGet(100_000_000L);
+      }
+      assertThat(rate.bucketCount()).isLessThanOrEqualTo(101);
+      // A bucket that is not full is kept through the sweeps: mallory stays refused.
+      assertThat(flood(pc, "mallory", "math.add", 5, new java.util.ArrayList<>())).isEqualTo(2);
+      for (int i = 0; i < 150; i++) {
+        assertThat(flood(pc, "t" + i, "math.add", 1, new java.util.ArrayList<>())).isEqualTo(1);
+      }
+      assertThat(flood(pc, "mallory", "math.add", 1, new java.util.ArrayList<>())).isZero();
+    }
+  }
+
+  @Test
   void aQuotaIsABucketWithALongPeriod() {
     RateLimits limits =
         new RateLimits(Map.of("batch-*", new Rate(1000.0 / 86_400, 1000)), Map.of());
