@@ -119,7 +119,7 @@ class AuditLogTest {
     }
     List<Path> files;
     try (var s = Files.list(dir)) {
-      files = s.sorted().toList();
+      files = s.filter(p -> !p.getFileName().toString().endsWith(".lock")).sorted().toList();
     }
     assertThat(files.size()).isGreaterThan(3);
     for (Path f : files) {
@@ -138,7 +138,7 @@ class AuditLogTest {
       }
     }
     try (var s = Files.list(other.getParent())) {
-      files = s.sorted().toList();
+      files = s.filter(p -> !p.getFileName().toString().endsWith(".lock")).sorted().toList();
     }
     assertThat(files)
         .extracting(p -> p.getFileName().toString())
@@ -237,7 +237,10 @@ class AuditLogTest {
     }
     List<Path> files;
     try (var s = Files.list(logDir)) {
-      files = s.filter(Files::isRegularFile).toList();
+      files =
+          s.filter(Files::isRegularFile)
+              .filter(p -> !p.getFileName().toString().endsWith(".lock"))
+              .toList();
     }
     AuditVerifier.Result r = AuditVerifier.verify(files);
     assertThat(r.intact()).as("%s", r.problem()).isTrue();
@@ -265,6 +268,24 @@ class AuditLogTest {
     Path blocker = file.resolveSibling(file.getFileName() + ".1");
     Files.delete(blocker.resolve("not-empty"));
     Files.delete(blocker);
+  }
+
+  @Test
+  void aSecondWriterOnOneFileIsRefusedUntilTheFirstCloses() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (AuditLog first = AuditLog.open(AuditConfig.of(file))) {
+      assertThatThrownBy(() -> AuditLog.open(AuditConfig.of(file)))
+          .isInstanceOfSatisfying(
+              StatusException.class,
+              e -> {
+                assertThat(e.status().code()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                assertThat(e.status().description()).contains("one log file has one writer");
+              });
+    }
+    try (AuditLog again = AuditLog.open(AuditConfig.of(file))) {
+      assertThat(again.failure()).isNull();
+    }
+    assertThat(AuditVerifier.verify(List.of(file)).intact()).isTrue();
   }
 
   @Test

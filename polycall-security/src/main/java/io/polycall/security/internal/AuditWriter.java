@@ -98,13 +98,65 @@ public final class AuditWriter implements AutoCloseable {
    */
   public static AuditWriter open(AuditConfig config) throws IOException {
     AuditWriter w = new AuditWriter(config);
-    long recovered = w.openFile();
-    w.writeNow(
-        w.event(
-            "open",
-            "\"recovered_bytes\":" + recovered + ",\"pid\":" + ProcessHandle.current().pid()));
+    w.lock();
+    try {
+      long recovered = w.openFile();
+      w.writeNow(
+          w.event(
+              "open",
+              "\"recovered_bytes\":" + recovered + ",\"pid\":" + ProcessHandle.current().pid()));
+    } catch (IOException | RuntimeException e) {
+      w.closeChannelQuietly();
+      w.unlock();
+      throw e;
+    }
     w.thread.start();
     return w;
+  }
+
+  private FileChannel lockChannel;
+
+  /**
+   * Takes {@code .FILE.lock} for as long as the log is open: one chain has one writer. Two nodes
+   * (or a node and a one-off {@code polycall call} with the same config) appending to one file
+   * would interleave two chains and break both.
+   */
+  private void lock() throws IOException {
+    Path dir = file.getParent();
+    if (dir != null) {
+      Files.createDirectories(dir);
+    }
+    // Hidden, so that "audit verify audit.jsonl*" does not pick it up.
+    Path lockFile = file.resolveSibling("." + file.getFileName() + ".lock");
+    FileChannel ch =
+        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    java.nio.channels.FileLock l;
+    try {
+      l = ch.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      l = null;
+    }
+    if (l == null) {
+      ch.close();
+      throw new IOException(
+          file
+              + " is being written by another audit log (its lock "
+              + lockFile
+              + " is held, by this process or another); one log file has one writer: give each"
+              + " node its own security.audit.file");
+    }
+    lockChannel = ch;
+  }
+
+  private void unlock() {
+    if (lockChannel != null) {
+      try {
+        lockChannel.close(); // releases the lock
+      } catch (IOException ignored) {
+        // the process exiting releases it too
+      }
+      lockChannel = null;
+    }
   }
 
   /**
@@ -226,6 +278,8 @@ public final class AuditWriter implements AutoCloseable {
       }
     } catch (IOException ex) {
       LOG.log(Level.WARNING, "audit log " + file + ": cannot close cleanly: " + ex);
+    } finally {
+      unlock();
     }
   }
 
