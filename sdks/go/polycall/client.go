@@ -192,7 +192,7 @@ func (c *Client) Invoke(ctx context.Context, call Call) (Value, error) {
 	var trailer metadata.MD
 	res, err := c.rpc.Call(ctx, req, c.withTrailer(&trailer)...)
 	if err != nil {
-		return Value{}, fromRPC(err, trailer)
+		return Value{}, callError(ctx, err, trailer, call.Function)
 	}
 	return resultOf(res)
 }
@@ -220,7 +220,7 @@ func (c *Client) Batch(ctx context.Context, calls ...Call) ([]Result, error) {
 	var trailer metadata.MD
 	res, err := c.rpc.Batch(ctx, req, c.withTrailer(&trailer)...)
 	if err != nil {
-		return nil, fromRPC(err, trailer)
+		return nil, callError(ctx, err, trailer, "the batch")
 	}
 	if len(res.GetResults()) != len(calls) {
 		return nil, Errorf(Internal, "the node answered a batch of %d calls with %d results", len(calls), len(res.GetResults()))
@@ -423,4 +423,14 @@ func isLoopback(target string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// callError is the error of a failed RPC. Once the caller's context is done, its deadline or
+// cancellation is the outcome whatever the node answered meanwhile (a node that saw the same
+// deadline may have answered CANCELLED first), as gRPC reports it.
+func callError(ctx context.Context, err error, trailer metadata.MD, what string) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return ctxError(cerr, what)
+	}
+	return fromRPC(err, trailer)
 }
