@@ -107,6 +107,11 @@ func (f *fakeNode) run(ctx context.Context, c *polycallpb.Call) (*polycallpb.Val
 	case "slow":
 		<-ctx.Done()
 		f.cancelled <- c.GetFunction()
+		// As the real node: a deadline that passed is DEADLINE_EXCEEDED, a cancel CANCELLED.
+		// The node's timer can fire before the client's, so the answer must not depend on it.
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, &polycallpb.Status{Code: int32(codes.DeadlineExceeded), Message: "deadline passed"}
+		}
 		return nil, &polycallpb.Status{Code: int32(codes.Canceled), Message: "stopped"}
 	case "bad.result":
 		return &polycallpb.Value{Kind: &polycallpb.Value_IntValue{IntValue: 300}, Width: polycallpb.Scalar_I8}, nil
