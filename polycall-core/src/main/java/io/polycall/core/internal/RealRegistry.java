@@ -2,6 +2,7 @@ package io.polycall.core.internal;
 
 import io.polycall.FunctionInfo;
 import io.polycall.FunctionRef;
+import io.polycall.Glob;
 import io.polycall.Registry;
 import io.polycall.RegistryListener;
 import io.polycall.Status;

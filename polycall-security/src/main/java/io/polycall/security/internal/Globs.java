@@ -11,23 +11,7 @@ public final class Globs {
    * segments, {@code ?} one character of a segment.
    */
   public static Pattern function(String glob) {
-    StringBuilder re = new StringBuilder();
-    for (int i = 0; i < glob.length(); i++) {
-      char c = glob.charAt(i);
-      if (c == '*') {
-        if (i + 1 < glob.length() && glob.charAt(i + 1) == '*') {
-          re.append(".*");
-          i++;
-        } else {
-          re.append("[^.]*");
-        }
-      } else if (c == '?') {
-        re.append("[^.]");
-      } else {
-        re.append(Pattern.quote(String.valueOf(c)));
-      }
-    }
-    return Pattern.compile(re.toString());
+    return io.polycall.Glob.of(glob).pattern();
   }
 
   /** A glob over plain text (subjects, role names): {@code *} any run of characters. */

@@ -1,4 +1,4 @@
-package io.polycall.core.internal;
+package io.polycall;
 
 import java.util.regex.Pattern;
 
@@ -36,5 +36,10 @@ public final class Glob {
 
   public boolean matches(String name) {
     return pattern.matcher(name).matches();
+  }
+
+  /** The compiled regular expression (for code that keeps patterns of several kinds). */
+  public Pattern pattern() {
+    return pattern;
   }
 }
