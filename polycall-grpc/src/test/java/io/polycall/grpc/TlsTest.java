@@ -12,6 +12,7 @@ import io.polycall.StatusException;
 import io.polycall.Value;
 import io.polycall.core.PolyCall;
 import io.polycall.spi.BoundFunction;
+import io.polycall.testing.TestCerts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

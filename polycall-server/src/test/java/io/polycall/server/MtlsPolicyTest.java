@@ -9,6 +9,7 @@ import io.polycall.Status;
 import io.polycall.StatusException;
 import io.polycall.Value;
 import io.polycall.grpc.GrpcClient;
+import io.polycall.testing.TestCerts;
 import java.nio.file.Files;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.polycall.server;
+package io.polycall.testing;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -31,17 +31,17 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Certificates for TLS tests (as in polycall-grpc's tests), made fresh per run: a CA, a server
- * certificate for 127.0.0.1 and localhost, and client certificates, written as PEM files (keys as
- * PKCS#8).
+ * Certificates for TLS tests, made fresh per run: a CA, a server certificate for 127.0.0.1 and
+ * localhost, and client certificates, written as PEM files (keys as PKCS#8). Shared by the TLS
+ * tests of every module (gRPC, peers, the served node).
  */
-final class TestCerts {
-  record Issued(Path cert, Path key, X509Certificate x509, KeyPair keys) {}
+public final class TestCerts {
+  public record Issued(Path cert, Path key, X509Certificate x509, KeyPair keys) {}
 
   private final Path dir;
   private long serial = 0x1000;
 
-  TestCerts(Path dir) {
+  public TestCerts(Path dir) {
     this.dir = dir;
   }
 
@@ -52,7 +52,7 @@ final class TestCerts {
   }
 
   /** A self-signed CA. */
-  Issued ca(String name) throws Exception {
+  public Issued ca(String name) throws Exception {
     KeyPair kp = keyPair();
     X500Name subject = new X500Name("CN=" + name);
     X509v3CertificateBuilder b = builder(subject, subject, kp);
@@ -62,7 +62,7 @@ final class TestCerts {
   }
 
   /** A server certificate for 127.0.0.1 and localhost, signed by {@code ca}. */
-  Issued server(Issued ca) throws Exception {
+  public Issued server(Issued ca) throws Exception {
     KeyPair kp = keyPair();
     X509v3CertificateBuilder b = builder(issuer(ca), new X500Name("CN=localhost"), kp);
     b.addExtension(
@@ -80,7 +80,7 @@ final class TestCerts {
   }
 
   /** A client certificate with subject {@code dn} (e.g. "CN=alice,O=Example"), by {@code ca}. */
-  Issued client(Issued ca, String file, String dn) throws Exception {
+  public Issued client(Issued ca, String file, String dn) throws Exception {
     KeyPair kp = keyPair();
     X509v3CertificateBuilder b = builder(issuer(ca), new X500Name(dn), kp);
     b.addExtension(
