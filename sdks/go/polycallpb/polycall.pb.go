@@ -1036,6 +1036,7 @@ type Frame struct {
 	//	*Frame_Batch
 	//	*Frame_BatchResult
 	//	*Frame_Goaway
+	//	*Frame_Wake
 	Body          isFrame_Body `protobuf_oneof:"body"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1195,6 +1196,15 @@ func (x *Frame) GetGoaway() *GoAway {
 	return nil
 }
 
+func (x *Frame) GetWake() *Wake {
+	if x != nil {
+		if x, ok := x.Body.(*Frame_Wake); ok {
+			return x.Wake
+		}
+	}
+	return nil
+}
+
 type isFrame_Body interface {
 	isFrame_Body()
 }
@@ -1251,6 +1261,10 @@ type Frame_Goaway struct {
 	Goaway *GoAway `protobuf:"bytes,13,opt,name=goaway,proto3,oneof"`
 }
 
+type Frame_Wake struct {
+	Wake *Wake `protobuf:"bytes,14,opt,name=wake,proto3,oneof"` // shared-memory rings only (WIRE.md): "look at the ring"
+}
+
 func (*Frame_Challenge) isFrame_Body() {}
 
 func (*Frame_Hello) isFrame_Body() {}
@@ -1276,6 +1290,8 @@ func (*Frame_Batch) isFrame_Body() {}
 func (*Frame_BatchResult) isFrame_Body() {}
 
 func (*Frame_Goaway) isFrame_Body() {}
+
+func (*Frame_Wake) isFrame_Body() {}
 
 // First frame on every connection, hub to peer: a fresh random nonce the peer must sign.
 type Challenge struct {
@@ -1332,14 +1348,17 @@ func (x *Challenge) GetVersions() []uint32 {
 
 // Peer to hub, in answer to the Challenge.
 type Hello struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // chosen from Challenge.versions
-	Role          Role                   `protobuf:"varint,2,opt,name=role,proto3,enum=polycall.v1.Role" json:"role,omitempty"`
-	WorkerId      string                 `protobuf:"bytes,3,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"` // WORKER: the id the supervisor gave it (POLYCALL_WORKER_ID)
-	Proof         []byte                 `protobuf:"bytes,4,opt,name=proof,proto3" json:"proof,omitempty"`                       // WORKER: HMAC-SHA256(secret, nonce || worker_id as UTF-8)
-	Language      string                 `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`                 // "python", "javascript", ...
-	SdkVersion    string                 `protobuf:"bytes,6,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
-	Pid           uint32                 `protobuf:"varint,7,opt,name=pid,proto3" json:"pid,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Version    uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"` // chosen from Challenge.versions
+	Role       Role                   `protobuf:"varint,2,opt,name=role,proto3,enum=polycall.v1.Role" json:"role,omitempty"`
+	WorkerId   string                 `protobuf:"bytes,3,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"` // WORKER: the id the supervisor gave it (POLYCALL_WORKER_ID)
+	Proof      []byte                 `protobuf:"bytes,4,opt,name=proof,proto3" json:"proof,omitempty"`                       // WORKER: HMAC-SHA256(secret, nonce || worker_id as UTF-8)
+	Language   string                 `protobuf:"bytes,5,opt,name=language,proto3" json:"language,omitempty"`                 // "python", "javascript", ...
+	SdkVersion string                 `protobuf:"bytes,6,opt,name=sdk_version,json=sdkVersion,proto3" json:"sdk_version,omitempty"`
+	Pid        uint32                 `protobuf:"varint,7,opt,name=pid,proto3" json:"pid,omitempty"`
+	// Optional features the peer supports, e.g. "shm-rings/1" (WIRE.md, Shared-memory rings).
+	// The hub turns on those it also supports in the Welcome; unknown names are ignored.
+	Features      []string `protobuf:"bytes,8,rep,name=features,proto3" json:"features,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1423,12 +1442,21 @@ func (x *Hello) GetPid() uint32 {
 	return 0
 }
 
+func (x *Hello) GetFeatures() []string {
+	if x != nil {
+		return x.Features
+	}
+	return nil
+}
+
 // Hub to peer: the handshake succeeded. Limits bind both directions.
 type Welcome struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	Limits        *Limits                `protobuf:"bytes,2,opt,name=limits,proto3" json:"limits,omitempty"`
-	NodeId        string                 `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Limits  *Limits                `protobuf:"bytes,2,opt,name=limits,proto3" json:"limits,omitempty"`
+	NodeId  string                 `protobuf:"bytes,3,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
+	// Set when the peer offered "shm-rings/1" and the hub accepted: where the rings are.
+	Rings         *SharedRings `protobuf:"bytes,4,opt,name=rings,proto3" json:"rings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1484,6 +1512,106 @@ func (x *Welcome) GetNodeId() string {
 	return ""
 }
 
+func (x *Welcome) GetRings() *SharedRings {
+	if x != nil {
+		return x.Rings
+	}
+	return nil
+}
+
+// Two single-producer rings in one shared file, hub-to-peer first (WIRE.md, Shared-memory
+// rings). The peer maps the file, then both sides may use them; the socket stays the
+// connection (closing it ends the rings too).
+type SharedRings struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`                             // a regular file the peer can open read-write (mode 0600)
+	RingBytes     uint32                 `protobuf:"varint,2,opt,name=ring_bytes,json=ringBytes,proto3" json:"ring_bytes,omitempty"` // data bytes per ring: a power of two, at least 65536
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SharedRings) Reset() {
+	*x = SharedRings{}
+	mi := &file_polycall_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SharedRings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SharedRings) ProtoMessage() {}
+
+func (x *SharedRings) ProtoReflect() protoreflect.Message {
+	mi := &file_polycall_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SharedRings.ProtoReflect.Descriptor instead.
+func (*SharedRings) Descriptor() ([]byte, []int) {
+	return file_polycall_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SharedRings) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *SharedRings) GetRingBytes() uint32 {
+	if x != nil {
+		return x.RingBytes
+	}
+	return 0
+}
+
+// "Frames are waiting on your ring": sent on the socket by a ring's producer that finds the
+// consumer asleep after publishing. Carries nothing and is never answered.
+type Wake struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Wake) Reset() {
+	*x = Wake{}
+	mi := &file_polycall_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Wake) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Wake) ProtoMessage() {}
+
+func (x *Wake) ProtoReflect() protoreflect.Message {
+	mi := &file_polycall_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Wake.ProtoReflect.Descriptor instead.
+func (*Wake) Descriptor() ([]byte, []int) {
+	return file_polycall_proto_rawDescGZIP(), []int{16}
+}
+
 type Limits struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	MaxFrameBytes uint32                 `protobuf:"varint,1,opt,name=max_frame_bytes,json=maxFrameBytes,proto3" json:"max_frame_bytes,omitempty"` // default 67108864 (64 MiB)
@@ -1495,7 +1623,7 @@ type Limits struct {
 
 func (x *Limits) Reset() {
 	*x = Limits{}
-	mi := &file_polycall_proto_msgTypes[15]
+	mi := &file_polycall_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1507,7 +1635,7 @@ func (x *Limits) String() string {
 func (*Limits) ProtoMessage() {}
 
 func (x *Limits) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[15]
+	mi := &file_polycall_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1520,7 +1648,7 @@ func (x *Limits) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Limits.ProtoReflect.Descriptor instead.
 func (*Limits) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{15}
+	return file_polycall_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Limits) GetMaxFrameBytes() uint32 {
@@ -1560,7 +1688,7 @@ type Call struct {
 
 func (x *Call) Reset() {
 	*x = Call{}
-	mi := &file_polycall_proto_msgTypes[16]
+	mi := &file_polycall_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1700,7 @@ func (x *Call) String() string {
 func (*Call) ProtoMessage() {}
 
 func (x *Call) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[16]
+	mi := &file_polycall_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1585,7 +1713,7 @@ func (x *Call) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Call.ProtoReflect.Descriptor instead.
 func (*Call) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{16}
+	return file_polycall_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Call) GetCallId() uint64 {
@@ -1637,7 +1765,7 @@ type Result struct {
 
 func (x *Result) Reset() {
 	*x = Result{}
-	mi := &file_polycall_proto_msgTypes[17]
+	mi := &file_polycall_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1777,7 @@ func (x *Result) String() string {
 func (*Result) ProtoMessage() {}
 
 func (x *Result) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[17]
+	mi := &file_polycall_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1790,7 @@ func (x *Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Result.ProtoReflect.Descriptor instead.
 func (*Result) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{17}
+	return file_polycall_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Result) GetCallId() uint64 {
@@ -1724,7 +1852,7 @@ type Cancel struct {
 
 func (x *Cancel) Reset() {
 	*x = Cancel{}
-	mi := &file_polycall_proto_msgTypes[18]
+	mi := &file_polycall_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1736,7 +1864,7 @@ func (x *Cancel) String() string {
 func (*Cancel) ProtoMessage() {}
 
 func (x *Cancel) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[18]
+	mi := &file_polycall_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1749,7 +1877,7 @@ func (x *Cancel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Cancel.ProtoReflect.Descriptor instead.
 func (*Cancel) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{18}
+	return file_polycall_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Cancel) GetCallId() uint64 {
@@ -1768,7 +1896,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_polycall_proto_msgTypes[19]
+	mi := &file_polycall_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +1908,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[19]
+	mi := &file_polycall_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +1921,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{19}
+	return file_polycall_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Ping) GetNonce() uint64 {
@@ -1812,7 +1940,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_polycall_proto_msgTypes[20]
+	mi := &file_polycall_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1824,7 +1952,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[20]
+	mi := &file_polycall_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1837,7 +1965,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{20}
+	return file_polycall_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Pong) GetNonce() uint64 {
@@ -1857,7 +1985,7 @@ type Announce struct {
 
 func (x *Announce) Reset() {
 	*x = Announce{}
-	mi := &file_polycall_proto_msgTypes[21]
+	mi := &file_polycall_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1869,7 +1997,7 @@ func (x *Announce) String() string {
 func (*Announce) ProtoMessage() {}
 
 func (x *Announce) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[21]
+	mi := &file_polycall_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1882,7 +2010,7 @@ func (x *Announce) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Announce.ProtoReflect.Descriptor instead.
 func (*Announce) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{21}
+	return file_polycall_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Announce) GetFunctions() []*FunctionDecl {
@@ -1904,7 +2032,7 @@ type FunctionDecl struct {
 
 func (x *FunctionDecl) Reset() {
 	*x = FunctionDecl{}
-	mi := &file_polycall_proto_msgTypes[22]
+	mi := &file_polycall_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1916,7 +2044,7 @@ func (x *FunctionDecl) String() string {
 func (*FunctionDecl) ProtoMessage() {}
 
 func (x *FunctionDecl) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[22]
+	mi := &file_polycall_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1929,7 +2057,7 @@ func (x *FunctionDecl) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionDecl.ProtoReflect.Descriptor instead.
 func (*FunctionDecl) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{22}
+	return file_polycall_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FunctionDecl) GetSignature() string {
@@ -1970,7 +2098,7 @@ type Withdraw struct {
 
 func (x *Withdraw) Reset() {
 	*x = Withdraw{}
-	mi := &file_polycall_proto_msgTypes[23]
+	mi := &file_polycall_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1982,7 +2110,7 @@ func (x *Withdraw) String() string {
 func (*Withdraw) ProtoMessage() {}
 
 func (x *Withdraw) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[23]
+	mi := &file_polycall_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1995,7 +2123,7 @@ func (x *Withdraw) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdraw.ProtoReflect.Descriptor instead.
 func (*Withdraw) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{23}
+	return file_polycall_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Withdraw) GetNames() []string {
@@ -2016,7 +2144,7 @@ type Batch struct {
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_polycall_proto_msgTypes[24]
+	mi := &file_polycall_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2028,7 +2156,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[24]
+	mi := &file_polycall_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2041,7 +2169,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{24}
+	return file_polycall_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Batch) GetBatchId() uint64 {
@@ -2068,7 +2196,7 @@ type BatchResult struct {
 
 func (x *BatchResult) Reset() {
 	*x = BatchResult{}
-	mi := &file_polycall_proto_msgTypes[25]
+	mi := &file_polycall_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2080,7 +2208,7 @@ func (x *BatchResult) String() string {
 func (*BatchResult) ProtoMessage() {}
 
 func (x *BatchResult) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[25]
+	mi := &file_polycall_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2093,7 +2221,7 @@ func (x *BatchResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchResult.ProtoReflect.Descriptor instead.
 func (*BatchResult) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{25}
+	return file_polycall_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *BatchResult) GetBatchId() uint64 {
@@ -2121,7 +2249,7 @@ type GoAway struct {
 
 func (x *GoAway) Reset() {
 	*x = GoAway{}
-	mi := &file_polycall_proto_msgTypes[26]
+	mi := &file_polycall_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2133,7 +2261,7 @@ func (x *GoAway) String() string {
 func (*GoAway) ProtoMessage() {}
 
 func (x *GoAway) ProtoReflect() protoreflect.Message {
-	mi := &file_polycall_proto_msgTypes[26]
+	mi := &file_polycall_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2146,7 +2274,7 @@ func (x *GoAway) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GoAway.ProtoReflect.Descriptor instead.
 func (*GoAway) Descriptor() ([]byte, []int) {
-	return file_polycall_proto_rawDescGZIP(), []int{26}
+	return file_polycall_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GoAway) GetStatus() *Status {
@@ -2219,7 +2347,7 @@ const file_polycall_proto_rawDesc = "" +
 	"\blanguage\x18\x01 \x01(\tR\blanguage\x12\x1a\n" +
 	"\bfunction\x18\x02 \x01(\tR\bfunction\x12\x12\n" +
 	"\x04file\x18\x03 \x01(\tR\x04file\x12\x12\n" +
-	"\x04line\x18\x04 \x01(\x05R\x04line\"\x82\x05\n" +
+	"\x04line\x18\x04 \x01(\x05R\x04line\"\xab\x05\n" +
 	"\x05Frame\x126\n" +
 	"\tchallenge\x18\x01 \x01(\v2\x16.polycall.v1.ChallengeH\x00R\tchallenge\x12*\n" +
 	"\x05hello\x18\x02 \x01(\v2\x12.polycall.v1.HelloH\x00R\x05hello\x120\n" +
@@ -2234,11 +2362,12 @@ const file_polycall_proto_rawDesc = "" +
 	" \x01(\v2\x15.polycall.v1.WithdrawH\x00R\bwithdraw\x12*\n" +
 	"\x05batch\x18\v \x01(\v2\x12.polycall.v1.BatchH\x00R\x05batch\x12=\n" +
 	"\fbatch_result\x18\f \x01(\v2\x18.polycall.v1.BatchResultH\x00R\vbatchResult\x12-\n" +
-	"\x06goaway\x18\r \x01(\v2\x13.polycall.v1.GoAwayH\x00R\x06goawayB\x06\n" +
+	"\x06goaway\x18\r \x01(\v2\x13.polycall.v1.GoAwayH\x00R\x06goaway\x12'\n" +
+	"\x04wake\x18\x0e \x01(\v2\x11.polycall.v1.WakeH\x00R\x04wakeB\x06\n" +
 	"\x04body\"=\n" +
 	"\tChallenge\x12\x14\n" +
 	"\x05nonce\x18\x01 \x01(\fR\x05nonce\x12\x1a\n" +
-	"\bversions\x18\x02 \x03(\rR\bversions\"\xca\x01\n" +
+	"\bversions\x18\x02 \x03(\rR\bversions\"\xe6\x01\n" +
 	"\x05Hello\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12%\n" +
 	"\x04role\x18\x02 \x01(\x0e2\x11.polycall.v1.RoleR\x04role\x12\x1b\n" +
@@ -2247,11 +2376,18 @@ const file_polycall_proto_rawDesc = "" +
 	"\blanguage\x18\x05 \x01(\tR\blanguage\x12\x1f\n" +
 	"\vsdk_version\x18\x06 \x01(\tR\n" +
 	"sdkVersion\x12\x10\n" +
-	"\x03pid\x18\a \x01(\rR\x03pid\"i\n" +
+	"\x03pid\x18\a \x01(\rR\x03pid\x12\x1a\n" +
+	"\bfeatures\x18\b \x03(\tR\bfeatures\"\x99\x01\n" +
 	"\aWelcome\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12+\n" +
 	"\x06limits\x18\x02 \x01(\v2\x13.polycall.v1.LimitsR\x06limits\x12\x17\n" +
-	"\anode_id\x18\x03 \x01(\tR\x06nodeId\"q\n" +
+	"\anode_id\x18\x03 \x01(\tR\x06nodeId\x12.\n" +
+	"\x05rings\x18\x04 \x01(\v2\x18.polycall.v1.SharedRingsR\x05rings\"@\n" +
+	"\vSharedRings\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1d\n" +
+	"\n" +
+	"ring_bytes\x18\x02 \x01(\rR\tringBytes\"\x06\n" +
+	"\x04Wake\"q\n" +
 	"\x06Limits\x12&\n" +
 	"\x0fmax_frame_bytes\x18\x01 \x01(\rR\rmaxFrameBytes\x12\x1b\n" +
 	"\tmax_depth\x18\x02 \x01(\rR\bmaxDepth\x12\"\n" +
@@ -2331,7 +2467,7 @@ func file_polycall_proto_rawDescGZIP() []byte {
 }
 
 var file_polycall_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_polycall_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_polycall_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_polycall_proto_goTypes = []any{
 	(Scalar)(0),          // 0: polycall.v1.Scalar
 	(NullValue)(0),       // 1: polycall.v1.NullValue
@@ -2351,19 +2487,21 @@ var file_polycall_proto_goTypes = []any{
 	(*Challenge)(nil),    // 15: polycall.v1.Challenge
 	(*Hello)(nil),        // 16: polycall.v1.Hello
 	(*Welcome)(nil),      // 17: polycall.v1.Welcome
-	(*Limits)(nil),       // 18: polycall.v1.Limits
-	(*Call)(nil),         // 19: polycall.v1.Call
-	(*Result)(nil),       // 20: polycall.v1.Result
-	(*Cancel)(nil),       // 21: polycall.v1.Cancel
-	(*Ping)(nil),         // 22: polycall.v1.Ping
-	(*Pong)(nil),         // 23: polycall.v1.Pong
-	(*Announce)(nil),     // 24: polycall.v1.Announce
-	(*FunctionDecl)(nil), // 25: polycall.v1.FunctionDecl
-	(*Withdraw)(nil),     // 26: polycall.v1.Withdraw
-	(*Batch)(nil),        // 27: polycall.v1.Batch
-	(*BatchResult)(nil),  // 28: polycall.v1.BatchResult
-	(*GoAway)(nil),       // 29: polycall.v1.GoAway
-	nil,                  // 30: polycall.v1.Call.MetadataEntry
+	(*SharedRings)(nil),  // 18: polycall.v1.SharedRings
+	(*Wake)(nil),         // 19: polycall.v1.Wake
+	(*Limits)(nil),       // 20: polycall.v1.Limits
+	(*Call)(nil),         // 21: polycall.v1.Call
+	(*Result)(nil),       // 22: polycall.v1.Result
+	(*Cancel)(nil),       // 23: polycall.v1.Cancel
+	(*Ping)(nil),         // 24: polycall.v1.Ping
+	(*Pong)(nil),         // 25: polycall.v1.Pong
+	(*Announce)(nil),     // 26: polycall.v1.Announce
+	(*FunctionDecl)(nil), // 27: polycall.v1.FunctionDecl
+	(*Withdraw)(nil),     // 28: polycall.v1.Withdraw
+	(*Batch)(nil),        // 29: polycall.v1.Batch
+	(*BatchResult)(nil),  // 30: polycall.v1.BatchResult
+	(*GoAway)(nil),       // 31: polycall.v1.GoAway
+	nil,                  // 32: polycall.v1.Call.MetadataEntry
 }
 var file_polycall_proto_depIdxs = []int32{
 	1,  // 0: polycall.v1.Value.null_value:type_name -> polycall.v1.NullValue
@@ -2385,31 +2523,33 @@ var file_polycall_proto_depIdxs = []int32{
 	15, // 16: polycall.v1.Frame.challenge:type_name -> polycall.v1.Challenge
 	16, // 17: polycall.v1.Frame.hello:type_name -> polycall.v1.Hello
 	17, // 18: polycall.v1.Frame.welcome:type_name -> polycall.v1.Welcome
-	19, // 19: polycall.v1.Frame.call:type_name -> polycall.v1.Call
-	20, // 20: polycall.v1.Frame.result:type_name -> polycall.v1.Result
-	21, // 21: polycall.v1.Frame.cancel:type_name -> polycall.v1.Cancel
-	22, // 22: polycall.v1.Frame.ping:type_name -> polycall.v1.Ping
-	23, // 23: polycall.v1.Frame.pong:type_name -> polycall.v1.Pong
-	24, // 24: polycall.v1.Frame.announce:type_name -> polycall.v1.Announce
-	26, // 25: polycall.v1.Frame.withdraw:type_name -> polycall.v1.Withdraw
-	27, // 26: polycall.v1.Frame.batch:type_name -> polycall.v1.Batch
-	28, // 27: polycall.v1.Frame.batch_result:type_name -> polycall.v1.BatchResult
-	29, // 28: polycall.v1.Frame.goaway:type_name -> polycall.v1.GoAway
-	2,  // 29: polycall.v1.Hello.role:type_name -> polycall.v1.Role
-	18, // 30: polycall.v1.Welcome.limits:type_name -> polycall.v1.Limits
-	3,  // 31: polycall.v1.Call.args:type_name -> polycall.v1.Value
-	30, // 32: polycall.v1.Call.metadata:type_name -> polycall.v1.Call.MetadataEntry
-	3,  // 33: polycall.v1.Result.value:type_name -> polycall.v1.Value
-	12, // 34: polycall.v1.Result.status:type_name -> polycall.v1.Status
-	25, // 35: polycall.v1.Announce.functions:type_name -> polycall.v1.FunctionDecl
-	19, // 36: polycall.v1.Batch.calls:type_name -> polycall.v1.Call
-	20, // 37: polycall.v1.BatchResult.results:type_name -> polycall.v1.Result
-	12, // 38: polycall.v1.GoAway.status:type_name -> polycall.v1.Status
-	39, // [39:39] is the sub-list for method output_type
-	39, // [39:39] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	21, // 19: polycall.v1.Frame.call:type_name -> polycall.v1.Call
+	22, // 20: polycall.v1.Frame.result:type_name -> polycall.v1.Result
+	23, // 21: polycall.v1.Frame.cancel:type_name -> polycall.v1.Cancel
+	24, // 22: polycall.v1.Frame.ping:type_name -> polycall.v1.Ping
+	25, // 23: polycall.v1.Frame.pong:type_name -> polycall.v1.Pong
+	26, // 24: polycall.v1.Frame.announce:type_name -> polycall.v1.Announce
+	28, // 25: polycall.v1.Frame.withdraw:type_name -> polycall.v1.Withdraw
+	29, // 26: polycall.v1.Frame.batch:type_name -> polycall.v1.Batch
+	30, // 27: polycall.v1.Frame.batch_result:type_name -> polycall.v1.BatchResult
+	31, // 28: polycall.v1.Frame.goaway:type_name -> polycall.v1.GoAway
+	19, // 29: polycall.v1.Frame.wake:type_name -> polycall.v1.Wake
+	2,  // 30: polycall.v1.Hello.role:type_name -> polycall.v1.Role
+	20, // 31: polycall.v1.Welcome.limits:type_name -> polycall.v1.Limits
+	18, // 32: polycall.v1.Welcome.rings:type_name -> polycall.v1.SharedRings
+	3,  // 33: polycall.v1.Call.args:type_name -> polycall.v1.Value
+	32, // 34: polycall.v1.Call.metadata:type_name -> polycall.v1.Call.MetadataEntry
+	3,  // 35: polycall.v1.Result.value:type_name -> polycall.v1.Value
+	12, // 36: polycall.v1.Result.status:type_name -> polycall.v1.Status
+	27, // 37: polycall.v1.Announce.functions:type_name -> polycall.v1.FunctionDecl
+	21, // 38: polycall.v1.Batch.calls:type_name -> polycall.v1.Call
+	22, // 39: polycall.v1.BatchResult.results:type_name -> polycall.v1.Result
+	12, // 40: polycall.v1.GoAway.status:type_name -> polycall.v1.Status
+	41, // [41:41] is the sub-list for method output_type
+	41, // [41:41] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_polycall_proto_init() }
@@ -2446,8 +2586,9 @@ func file_polycall_proto_init() {
 		(*Frame_Batch)(nil),
 		(*Frame_BatchResult)(nil),
 		(*Frame_Goaway)(nil),
+		(*Frame_Wake)(nil),
 	}
-	file_polycall_proto_msgTypes[17].OneofWrappers = []any{
+	file_polycall_proto_msgTypes[19].OneofWrappers = []any{
 		(*Result_Value)(nil),
 		(*Result_Status)(nil),
 	}
@@ -2457,7 +2598,7 @@ func file_polycall_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_polycall_proto_rawDesc), len(file_polycall_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

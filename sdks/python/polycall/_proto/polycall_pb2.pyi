@@ -167,7 +167,7 @@ class StackFrame(_message.Message):
     def __init__(self, language: _Optional[str] = ..., function: _Optional[str] = ..., file: _Optional[str] = ..., line: _Optional[int] = ...) -> None: ...
 
 class Frame(_message.Message):
-    __slots__ = ("challenge", "hello", "welcome", "call", "result", "cancel", "ping", "pong", "announce", "withdraw", "batch", "batch_result", "goaway")
+    __slots__ = ("challenge", "hello", "welcome", "call", "result", "cancel", "ping", "pong", "announce", "withdraw", "batch", "batch_result", "goaway", "wake")
     CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     HELLO_FIELD_NUMBER: _ClassVar[int]
     WELCOME_FIELD_NUMBER: _ClassVar[int]
@@ -181,6 +181,7 @@ class Frame(_message.Message):
     BATCH_FIELD_NUMBER: _ClassVar[int]
     BATCH_RESULT_FIELD_NUMBER: _ClassVar[int]
     GOAWAY_FIELD_NUMBER: _ClassVar[int]
+    WAKE_FIELD_NUMBER: _ClassVar[int]
     challenge: Challenge
     hello: Hello
     welcome: Welcome
@@ -194,7 +195,8 @@ class Frame(_message.Message):
     batch: Batch
     batch_result: BatchResult
     goaway: GoAway
-    def __init__(self, challenge: _Optional[_Union[Challenge, _Mapping]] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., call: _Optional[_Union[Call, _Mapping]] = ..., result: _Optional[_Union[Result, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., announce: _Optional[_Union[Announce, _Mapping]] = ..., withdraw: _Optional[_Union[Withdraw, _Mapping]] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ..., batch_result: _Optional[_Union[BatchResult, _Mapping]] = ..., goaway: _Optional[_Union[GoAway, _Mapping]] = ...) -> None: ...
+    wake: Wake
+    def __init__(self, challenge: _Optional[_Union[Challenge, _Mapping]] = ..., hello: _Optional[_Union[Hello, _Mapping]] = ..., welcome: _Optional[_Union[Welcome, _Mapping]] = ..., call: _Optional[_Union[Call, _Mapping]] = ..., result: _Optional[_Union[Result, _Mapping]] = ..., cancel: _Optional[_Union[Cancel, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., announce: _Optional[_Union[Announce, _Mapping]] = ..., withdraw: _Optional[_Union[Withdraw, _Mapping]] = ..., batch: _Optional[_Union[Batch, _Mapping]] = ..., batch_result: _Optional[_Union[BatchResult, _Mapping]] = ..., goaway: _Optional[_Union[GoAway, _Mapping]] = ..., wake: _Optional[_Union[Wake, _Mapping]] = ...) -> None: ...
 
 class Challenge(_message.Message):
     __slots__ = ("nonce", "versions")
@@ -205,7 +207,7 @@ class Challenge(_message.Message):
     def __init__(self, nonce: _Optional[bytes] = ..., versions: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class Hello(_message.Message):
-    __slots__ = ("version", "role", "worker_id", "proof", "language", "sdk_version", "pid")
+    __slots__ = ("version", "role", "worker_id", "proof", "language", "sdk_version", "pid", "features")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -213,6 +215,7 @@ class Hello(_message.Message):
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     SDK_VERSION_FIELD_NUMBER: _ClassVar[int]
     PID_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
     version: int
     role: Role
     worker_id: str
@@ -220,17 +223,32 @@ class Hello(_message.Message):
     language: str
     sdk_version: str
     pid: int
-    def __init__(self, version: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ..., worker_id: _Optional[str] = ..., proof: _Optional[bytes] = ..., language: _Optional[str] = ..., sdk_version: _Optional[str] = ..., pid: _Optional[int] = ...) -> None: ...
+    features: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, version: _Optional[int] = ..., role: _Optional[_Union[Role, str]] = ..., worker_id: _Optional[str] = ..., proof: _Optional[bytes] = ..., language: _Optional[str] = ..., sdk_version: _Optional[str] = ..., pid: _Optional[int] = ..., features: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Welcome(_message.Message):
-    __slots__ = ("version", "limits", "node_id")
+    __slots__ = ("version", "limits", "node_id", "rings")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     NODE_ID_FIELD_NUMBER: _ClassVar[int]
+    RINGS_FIELD_NUMBER: _ClassVar[int]
     version: int
     limits: Limits
     node_id: str
-    def __init__(self, version: _Optional[int] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., node_id: _Optional[str] = ...) -> None: ...
+    rings: SharedRings
+    def __init__(self, version: _Optional[int] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., node_id: _Optional[str] = ..., rings: _Optional[_Union[SharedRings, _Mapping]] = ...) -> None: ...
+
+class SharedRings(_message.Message):
+    __slots__ = ("path", "ring_bytes")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    RING_BYTES_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    ring_bytes: int
+    def __init__(self, path: _Optional[str] = ..., ring_bytes: _Optional[int] = ...) -> None: ...
+
+class Wake(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class Limits(_message.Message):
     __slots__ = ("max_frame_bytes", "max_depth", "max_in_flight")
