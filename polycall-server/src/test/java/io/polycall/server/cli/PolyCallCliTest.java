@@ -197,6 +197,11 @@ class PolyCallCliTest {
     assertContains(r.out(), "NOT_FOUND: no function named math.ad");
     assertContains(r.out(), "jvm (handle): ");
     assertContains(r.out(), "us/call");
+    assertContains(r.out(), "math.add(2, 40) as alice = 42");
+    assertContains(r.out(), "stats.mean([1, 2]) as alice: PERMISSION_DENIED");
+    assertContains(r.out(), "with no token: UNAUTHENTICATED");
+    assertContains(r.out(), "200 {\"result\":42}");
+    assertContains(r.out(), "audit log: 5 records, one per call and refusal; chain intact");
     Path root = Path.of(System.getProperty("polycall.repo.dir", ".."));
     if (Files.isExecutable(root.resolve("sdks/python/.venv/bin/python"))) {
       assertContains(r.out(), "[python] npstats.mean([2.5,3.5,1.0,4.0,9.0]) = 4.0");
