@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import logging
 import os
+import select
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ from typing import Any
 from . import __version__
 from ._context import CallContext, _current
 from ._proto import polycall_pb2 as pb
+from ._shm import Ring, Rings, fence
 from .codec import (
     MAX_DEPTH,
     MAX_FRAME_BYTES,
@@ -68,6 +70,22 @@ BATCH_RUN = 64
 FOLLOWER_CHECK = 0.001
 # Checks that find the leader reading, after which a follower sleeps until woken.
 FOLLOWER_CHECKS_BEFORE_SLEEP = 50
+# How long a reader keeps polling the shared-memory ring after the last frame it read or sent
+# (ns). A caller waiting for a result sends its next call within microseconds, and a record
+# found by polling costs no wake-up; beyond this the reader sleeps on the socket so an idle
+# worker burns no CPU (the hub then sends on the socket, or a Wake).
+RING_SPIN_NS = 50_000
+# Ring polls between two looks at the socket (a Cancel, GoAway or big frame comes there): a
+# look is a system call, a poll a few hundred nanoseconds.
+RING_SOCKET_CHECK = 32
+# How long a reader asleep waits on the socket before looking at the ring anyway (ms): CPython
+# cannot promise a full fence on every CPU, so a lost wake-up costs this, never a hang.
+RING_SLEEP_MS = 5
+# First byte of a frame body whose kind may travel on a ring (its oneof field's protobuf tag):
+# Call 4, Result 5, Ping 7, Pong 8, Batch 11, BatchResult 12 (WIRE.md).
+RING_KINDS = frozenset((4 << 3 | 2, 5 << 3 | 2, 7 << 3 | 2, 8 << 3 | 2, 11 << 3 | 2, 12 << 3 | 2))
+# A whole Wake frame, length prefix included.
+WAKE_FRAME = frame_bytes(pb.Frame(wake=pb.Wake()))
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,11 @@ class Wire:
     The worker's transport (see `Connection` with ``wire=``). Reads are buffered; a big frame
     body is received straight into its own buffer. `readexactly`/`write`/`drain`/`close` let
     the asyncio `handshake` run over it before the connection starts.
+
+    With shared-memory rings (`use_rings`, WIRE.md "Shared-memory rings") `read_frame` also
+    takes frames from the incoming ring, polling it for a while after each frame (`RING_SPIN_NS`)
+    while `quiet()` says no other thread of ours has Python work, then sleeping on the socket;
+    `send` puts the frames allowed there on the outgoing ring when it has room.
     """
 
     CHUNK = 64 * 1024
@@ -124,6 +147,26 @@ class Wire:
         self._pos = 0
         self._wlock = threading.Lock()
         self.closed = False
+        # Shared-memory rings, when the hub offered them and they could be mapped.
+        self.rings: Rings | None = None
+        # Set by the Connection: True while no other thread of ours has Python work to do, so
+        # that a reader polling the ring (holding the GIL) holds up nobody.
+        self.quiet: Callable[[], bool] = lambda: True
+        self._rlock = threading.Lock()  # the outgoing ring's one producer at a time
+        self._poller: select.poll | None = None
+        self._held: pb.Frame | None = None  # a socket frame waiting for older ring records
+        self._held_until = 0  # ring position up to which records come before `_held`
+        self._eof = False  # the socket ended (after `_held`, if any)
+        self._last = 0  # monotonic ns of the last frame read or sent: traffic is expected
+        self.spin_ns = RING_SPIN_NS
+
+    def use_rings(self, rings: Rings) -> None:
+        """From now on, frames also travel through `rings` (before the first frame is read)."""
+        self._poller = select.poll()
+        self._poller.register(self.sock, select.POLLIN)
+        self.rings = rings
+        rings.incoming.set_awake(True)
+        self._last = time.monotonic_ns()
 
     def read_exactly(self, n: int) -> bytes | bytearray | None:
         """`n` bytes; None at a clean end of stream; IncompleteReadError inside them."""
@@ -160,6 +203,11 @@ class Wire:
 
     def read_frame(self, max_frame_bytes: int) -> pb.Frame | None:
         """The next frame, None at a clean end of stream; ProtocolError on an invalid one."""
+        if self.rings is None:
+            return self._socket_frame(max_frame_bytes)
+        return self._ring_or_socket_frame(self.rings.incoming, max_frame_bytes)
+
+    def _socket_frame(self, max_frame_bytes: int) -> pb.Frame | None:
         try:
             head = self.read_exactly(4)
         except asyncio.IncompleteReadError:
@@ -176,8 +224,96 @@ class Wire:
             raise ProtocolError(f"stream ended inside a frame of {length} bytes")
         return parse_frame(body)
 
+    def _ring_or_socket_frame(self, ring: Ring, max_frame_bytes: int) -> pb.Frame | None:
+        # WIRE.md: before a frame read from the socket is dispatched, the records on the ring
+        # at that moment are (so a Cancel sent after its Call on the ring comes after it).
+        # Polling holds the GIL, so it happens only while `quiet()`: otherwise the reader
+        # sleeps at once (awake = 0) and the hub sends on the socket meanwhile.
+        poller = self._poller
+        assert poller is not None
+        now = time.monotonic_ns
+        spin_ns = self.spin_ns
+        spins = 0
+        while True:
+            if ring.ready() and (self._held is None or ring.head() < self._held_until):
+                body = ring.poll(max_frame_bytes)
+                if body is None:
+                    continue  # a skip marker
+                try:
+                    frame = parse_frame(body)  # type: ignore[arg-type]  # a memoryview parses
+                finally:
+                    body.release()
+                    ring.release()
+                self._last = now()
+                return frame
+            if self._held is not None:
+                frame, self._held = self._held, None
+                return frame
+            if self._eof:
+                return None
+            spins += 1
+            if (
+                spins % RING_SOCKET_CHECK
+                and ring.is_awake()
+                and now() - self._last < spin_ns
+                and self.quiet()
+            ):
+                continue
+            # Every RING_SOCKET_CHECK polls, and before sleeping: anything on the socket?
+            if self._pos < len(self._buf) or poller.poll(0):
+                self._take_socket_frame(ring, max_frame_bytes)
+                continue
+            if ring.is_awake() and now() - self._last < spin_ns and self.quiet():
+                continue
+            # Sleep: say so, then look once more (the hub may have published before it saw
+            # awake = 0). A wake-up the fence cannot guarantee costs RING_SLEEP_MS at most.
+            ring.set_awake(False)
+            fence()
+            if ring.ready():
+                ring.set_awake(True)
+                continue
+            while not poller.poll(RING_SLEEP_MS):
+                if ring.ready() or self.closed:
+                    break
+            ring.set_awake(True)
+            self._last = now()
+            if self._pos < len(self._buf) or poller.poll(0):
+                self._take_socket_frame(ring, max_frame_bytes)
+
+    def _take_socket_frame(self, ring: Ring, max_frame_bytes: int) -> None:
+        """Reads the frame waiting on the socket; it is returned once older records are."""
+        frame = self._socket_frame(max_frame_bytes)
+        self._held_until = ring.tail()
+        ring.set_awake(True)
+        self._last = time.monotonic_ns()
+        if frame is None:
+            self._eof = True
+        elif frame.WhichOneof("body") != "wake":  # a Wake only says "look at the ring"
+            self._held = frame
+
     def send(self, parts: list[bytes]) -> None:
-        """Writes `parts` whole, after any other thread's frame; OSError if the socket broke."""
+        """Writes `parts` (a length-prefixed frame) whole, after any other thread's frame.
+
+        On the outgoing ring when rings are in use, the frame's kind may go there and the ring
+        takes it; else on the socket. OSError if the socket broke.
+        """
+        rings = self.rings
+        if rings is not None:
+            first = parts[0]
+            kind = first[4] if len(first) > 4 else parts[1][0]
+            if kind in RING_KINDS:
+                out = rings.outgoing
+                with self._rlock:
+                    published = out.offer(parts)
+                if published:
+                    self._last = time.monotonic_ns()
+                    fence()
+                    if not out.consumer_awake():
+                        self._send_socket([WAKE_FRAME])  # it went to sleep meanwhile
+                    return
+        self._send_socket(parts)
+
+    def _send_socket(self, parts: list[bytes]) -> None:
         with self._wlock:
             if len(parts) == 1:
                 self.sock.sendall(parts[0])
@@ -227,8 +363,12 @@ async def handshake(
     role: int,
     worker_id: str = "",
     secret: bytes = b"",
+    features: tuple[str, ...] = (),
 ) -> pb.Welcome:
-    """Challenge -> Hello -> Welcome. Raises Unauthenticated (GoAway) or Unavailable."""
+    """Challenge -> Hello -> Welcome. Raises Unauthenticated (GoAway) or Unavailable.
+
+    `features` are offered in the Hello (e.g. "shm-rings/1"); the Welcome says which were taken.
+    """
     first = await read_frame(reader, MAX_FRAME_BYTES)
     if first is None:
         raise Unavailable("the hub closed the connection before its Challenge")
@@ -248,6 +388,7 @@ async def handshake(
         language="python",
         sdk_version=__version__,
         pid=os.getpid(),
+        features=features,
     )
     if role == pb.WORKER:
         hello.worker_id = worker_id
@@ -311,6 +452,10 @@ class Connection:
         self._stop = False
         self._ended: asyncio.Event | None = None
         self._alock = threading.Lock()
+        # Frames the readers handed to the loop, and those the loop has handled: while they
+        # differ the loop wants the GIL, so a reader does not poll a ring (see _quiet).
+        self._handed = 0
+        self._handled = 0
         self._host = host
         self._executor = executor
         self._next_id = 1
@@ -326,6 +471,8 @@ class Connection:
         self._closed = asyncio.Event()
         self.goaway_status: pb.Status | None = None
         self.close_reason: PolyCallError | None = None
+        if wire is not None:
+            wire.quiet = self._quiet
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -955,6 +1102,7 @@ class Connection:
                     return call, fn, serving
                 self._submit_sync(call, fn, serving)
                 return None
+        self._handed += 1  # only the leader writes it
         with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(self._dispatch_on_loop, frame)
         return None
@@ -967,8 +1115,17 @@ class Connection:
             self.close_reason = Unavailable(f"protocol error: {e.message}")
             self._send_goaway(e)
             stop = True
+        finally:
+            self._handled += 1  # only the loop writes it
         if stop:
             self._shut()
+
+    def _quiet(self) -> bool:
+        """True when no other thread of ours has Python work: no call being served (on a
+        thread, in the pool or as a task), no batch, no frame waiting for the loop. A reader
+        polls a shared-memory ring only then, as polling holds the GIL (CPython hands it to a
+        waiting thread only after the 5 ms switch interval)."""
+        return not self._serving and not self._batches and self._handed == self._handled
 
     def _frame_data(self, frame: pb.Frame) -> list[bytes]:
         """The frame's bytes, prefix and body; a Result too big to send is RESOURCE_EXHAUSTED."""

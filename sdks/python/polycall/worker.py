@@ -24,6 +24,8 @@ from typing import Any
 
 from ._conn import Connection, Wire, handshake
 from ._proto import polycall_pb2 as pb
+from ._shm import FEATURE as SHM_FEATURE
+from ._shm import Rings
 from .codec import frame_bytes
 from .errors import PolyCallError
 from .functions import lookup, registered
@@ -96,6 +98,30 @@ def load(modules: Sequence[str], files: Sequence[str]) -> None:
         spec.loader.exec_module(module)
 
 
+def shm_enabled() -> bool:
+    """Whether to offer shared-memory rings: yes unless POLYCALL_SHM is 0/false/no/off.
+
+    POLYCALL_SHM_SPIN_US sets how long the reader polls the ring after a frame (microseconds;
+    see RING_SPIN_NS): longer keeps slow callers on the ring, at the cost of a busy core.
+    """
+    return os.environ.get("POLYCALL_SHM", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def _map_rings(wire: Wire, welcome: pb.Welcome) -> None:
+    """Uses the rings the Welcome names; if they cannot be mapped, the socket alone."""
+    if not welcome.HasField("rings") or not welcome.rings.path:
+        return
+    try:
+        wire.use_rings(Rings.map(welcome.rings.path, welcome.rings.ring_bytes))
+        spin = os.environ.get("POLYCALL_SHM_SPIN_US")
+        if spin:
+            wire.spin_ns = int(float(spin) * 1000)
+    except (OSError, ValueError) as e:
+        log.warning("cannot use the shared-memory rings (%s); using the socket only", e)
+        return
+    log.debug("shared-memory rings of %d bytes: %s", welcome.rings.ring_bytes, welcome.rings.path)
+
+
 async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 8) -> int:
     """Runs the worker protocol on `socket_path`; the process exit code."""
     # A blocking socket read by the connection's own threads (Connection with a Wire): a
@@ -111,12 +137,21 @@ async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 
     stream: Any = wire  # speaks enough of asyncio's streams for the handshake
     try:
         welcome = await handshake(
-            stream, stream, role=pb.WORKER, worker_id=worker_id, secret=secret
+            stream,
+            stream,
+            role=pb.WORKER,
+            worker_id=worker_id,
+            secret=secret,
+            features=(SHM_FEATURE,) if shm_enabled() else (),
         )
     except (PolyCallError, OSError, asyncio.IncompleteReadError) as e:
         log.error("handshake with the hub failed: %s", e)
         wire.close()
         return EXIT_HANDSHAKE if isinstance(e, PolyCallError) else EXIT_CONNECTION_LOST
+    if shm_enabled():
+        # Before the Announce: the hub unlinks the file once the first frame after the
+        # Welcome arrives.
+        _map_rings(wire, welcome)
     pool = ThreadPoolExecutor(threads, thread_name_prefix="polycall-fn")
     try:
         conn = Connection(

@@ -74,9 +74,11 @@ def gates() -> Gates:
     return Gates()
 
 
-@pytest.fixture(scope="module")
-def hub(sockdir: str, gates: Gates) -> Iterator[FakeHub]:
-    h = FakeHub(os.path.join(sockdir, "hub.sock"))
+@pytest.fixture(scope="module", params=["socket", "rings"])
+def hub(sockdir: str, gates: Gates, request: pytest.FixtureRequest) -> Iterator[FakeHub]:
+    # Every test of the module worker twice: on the socket alone, and with shared-memory
+    # rings offered (test_shm.py tests the rings themselves).
+    h = FakeHub(os.path.join(sockdir, "hub.sock"), rings=request.param == "rings")
     h.functions["java.math.add"] = lambda a, b: a + b
     h.functions["hub.gate"] = gates.gate
     yield h

@@ -105,3 +105,17 @@ def stuck() -> None:
     """Ignores its deadline and cancellation (bounded, so a broken test cannot hang forever)."""
     for _ in range(2400):
         time.sleep(0.05)
+
+
+@polycall.function
+def echo(s: str) -> str:
+    return s
+
+
+@polycall.function
+def spin(n: int) -> int:
+    """A long sync call that needs the GIL all along (a CPU-bound function)."""
+    total = 0
+    for i in range(n):
+        total += i
+    return total
