@@ -55,7 +55,8 @@ $(TOOLS_BIN)/grpcurl:
 	@mkdir -p $(TOOLS_BIN)
 	GOBIN=$(TOOLS_BIN) go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VER)
 
-# The Java system tests start real Python and Node workers, so the SDKs' environments come first.
+# The Java system tests start real Python and Node workers, so the SDKs' environments come first
+# (with the Node worker's shared-memory addon, when a C compiler is there).
 .PHONY: sdk-envs
 sdk-envs:
 	@command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3 python3-venv; }
@@ -64,6 +65,7 @@ sdk-envs:
 	  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }; \
 	  { test -d sdks/node/node_modules && test sdks/node/node_modules/.package-lock.json -nt sdks/node/package-lock.json; } \
 	    || (cd sdks/node && npm ci --no-audit --no-fund); \
+	  $(MAKE) --no-print-directory -C sdks/node addon; \
 	fi
 
 .PHONY: native-testlib

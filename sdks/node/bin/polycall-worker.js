@@ -14,6 +14,7 @@ Environment (set by the PolyCall supervisor):
   POLYCALL_SOCKET          Unix socket of the hub
   POLYCALL_WORKER_ID       this worker's id
   POLYCALL_WORKER_SECRET   per-worker secret, hex (proves the worker in the handshake)
+  POLYCALL_SHM=0           use the socket only (no shared-memory rings)
 
 Options:
   -m, --module PATH   an ES module to load (repeatable)

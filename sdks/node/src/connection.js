@@ -25,12 +25,23 @@ import {
   fromStatus,
   toStatus,
 } from './errors.js';
+import { FEATURE as SHM_FEATURE, RingError, openRings } from './shm.js';
 import { setDefaultCaller } from './values.js';
 
 export const SDK_VERSION = '0.1.0';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_TIMER_NANOS = BigInt(MAX_TIMER_MS) * 1000000n;
 export const PROTOCOL_VERSION = 1;
+
+// The frames that may travel on a shared-memory ring (WIRE.md); the rest always use the socket.
+const RING_KINDS = new Set(['call', 'result', 'batch', 'batchResult', 'ping', 'pong']);
+// How long we keep polling our ring after the last frame in or out, in ms. A caller that
+// sends its next call at once (a loop of calls, a batch of them) does so within a few tens of
+// microseconds of our Result, and finding us awake saves it a socket write and us a wake-up
+// (~10 us each). Longer only burns a core: a polling tick is a trip round the event loop.
+// POLYCALL_SHM_POLL_US overrides it (tuning, and tests that need a worker to stay awake).
+const POLL_AFTER_LAST_FRAME_MS = (Number(process.env.POLYCALL_SHM_POLL_US) || 50) / 1000;
+let wakeBytes;
 
 /**
  * What a running PolyCall function can see of its call (the last argument after the declared
@@ -93,7 +104,9 @@ function statusWire({ code, message, frames }) {
 export class Connection extends EventEmitter {
   /**
    * @param {import('node:net').Socket} socket
-   * @param {{functions?: Map<string, import('./function.js').FunctionDef>, log?: (msg: string) => void}} [options]
+   * @param {{functions?: Map<string, import('./function.js').FunctionDef>, log?: (msg: string) => void,
+   *   shm?: {map: (path: string) => ArrayBuffer} | null}} [options] `shm`: the mapping addon, to
+   *   offer shared-memory rings (src/shm.js); without it the connection uses the socket only
    */
   constructor(socket, options = {}) {
     super();
@@ -113,6 +126,12 @@ export class Connection extends EventEmitter {
     this.closed = false;
     this.handshakeWaiter = null; // {resolve, reject, who} while the handshake runs
     this.closedPromise = new Promise((resolve) => this.once('close', resolve));
+    this.shm = options.shm ?? null;
+    /** @type {{inbound: import('./shm.js').Ring, outbound: import('./shm.js').Ring} | null} */
+    this.rings = null;
+    this.polling = false;
+    this.lastFrameAt = 0;
+    this.pollTick = () => this.poll();
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.shutdown(new UnavailableError(`socket error: ${err.message}`, { cause: err })));
     socket.on('end', () => {
@@ -139,8 +158,114 @@ export class Connection extends EventEmitter {
 
   send(frame) {
     if (this.closed) throw new UnavailableError('connection is closed');
-    this.socket.write(encodeFrame(frame, this.limits.maxFrameBytes));
+    const bytes = encodeFrame(frame, this.limits.maxFrameBytes);
+    this.write(bytes, RING_KINDS.has(Object.keys(frame)[0]));
   }
+
+  /**
+   * Writes one encoded frame (length prefix included): on our ring when it may go there and
+   * there is room and the hub polls it, else on the socket. A frame on the ring that finds the
+   * hub asleep after publishing is followed by a Wake on the socket (WIRE.md "Publishing").
+   */
+  write(bytes, ringKind) {
+    const rings = this.rings;
+    if (!rings || !ringKind) return void this.socket.write(bytes);
+    if (rings.outbound.offer(bytes.subarray(4))) {
+      if (rings.outbound.consumerAsleep()) this.socket.write((wakeBytes ??= encodeFrame({ wake: {} })));
+    } else {
+      this.socket.write(bytes);
+    }
+    this.expectTraffic(); // an answer (or the next call) is likely to follow soon
+  }
+
+  // ---- shared-memory rings (WIRE.md) ---------------------------------------------------------
+
+  useRings(spec) {
+    try {
+      this.rings = openRings(this.shm, spec);
+      this.log(`shared-memory rings on (${spec.path}, ${spec.ringBytes} bytes each)`);
+    } catch (e) {
+      this.log(`shared-memory rings refused, using the socket only: ${e.message}`);
+    }
+  }
+
+  /** Keeps polling our ring for a while from now (starting the polling when asleep). */
+  expectTraffic() {
+    if (!this.rings || this.closed) return;
+    this.lastFrameAt = performance.now();
+    if (this.polling) return;
+    this.polling = true;
+    this.rings.inbound.setAwake(true);
+    setImmediate(this.pollTick);
+  }
+
+  /**
+   * One polling step, run from a setImmediate chain so the event loop keeps turning between
+   * steps (socket reads, timers and async functions all run). Goes to sleep after
+   * POLL_AFTER_LAST_FRAME_MS without a frame; the next socket frame (a Wake, say) or frame we
+   * send restarts it.
+   */
+  poll() {
+    const rings = this.rings;
+    if (this.closed || !rings) {
+      this.polling = false;
+      return;
+    }
+    if (this.drainRing() > 0) {
+      this.lastFrameAt = performance.now();
+    } else if (performance.now() - this.lastFrameAt > POLL_AFTER_LAST_FRAME_MS && rings.inbound.trySleep()) {
+      this.polling = false;
+      return;
+    }
+    setImmediate(this.pollTick);
+  }
+
+  /**
+   * Dispatches every frame waiting on our ring, as frames from the socket are. Runs before any
+   * socket frame is dispatched, so a frame sent on the socket after one on the ring (a Cancel
+   * after its Call) is seen after it.
+   * @returns {number} frames consumed
+   */
+  drainRing() {
+    if (!this.rings || this.closed) return 0;
+    try {
+      return this.rings.inbound.drain((body) => this.onRingBody(body), () => this.closed);
+    } catch (e) {
+      if (!(e instanceof RingError)) throw e;
+      this.protocolError(e.message);
+      return 0;
+    }
+  }
+
+  onRingBody(body) {
+    if (body.length > this.limits.maxFrameBytes) {
+      throw new RingError(`ring frame of ${body.length} bytes is over the limit of ${this.limits.maxFrameBytes}`);
+    }
+    let frame;
+    try {
+      frame = decodeFrame(body, { maxDepth: this.limits.maxDepth, via: this });
+    } catch (e) {
+      throw new RingError(`ring record: ${e.message}`);
+    }
+    if (!RING_KINDS.has(frame.body)) throw new RingError(`a ${frame.body} frame on the ring (only calls, results, batches and pings go there)`);
+    this.dispatch(frame);
+  }
+
+  dispatch(frame) {
+    try {
+      this.onFrame(frame);
+    } catch (e) {
+      this.log(`error handling a ${frame.body} frame: ${e.stack}`);
+    }
+  }
+
+  /** Ends the socket after our last frames; a Wake first makes the hub drain our ring before. */
+  endSocket() {
+    if (this.rings && !this.socket.destroyed) this.socket.write((wakeBytes ??= encodeFrame({ wake: {} })));
+    this.socket.end();
+  }
+
+  // ---- frames ----------------------------------------------------------------------------------
 
   onData(chunk) {
     let bodies;
@@ -151,18 +276,17 @@ export class Connection extends EventEmitter {
     }
     for (const body of bodies) {
       if (this.closed) return;
+      this.drainRing();
+      if (this.closed) return;
       let frame;
       try {
         frame = decodeFrame(body, { maxDepth: this.limits.maxDepth, via: this });
       } catch (e) {
         return this.protocolError(e.message);
       }
-      try {
-        this.onFrame(frame);
-      } catch (e) {
-        this.log(`error handling a ${frame.body} frame: ${e.stack}`);
-      }
+      this.dispatch(frame);
     }
+    if (bodies.length) this.expectTraffic(); // the hub is active: its next frames may use our ring
   }
 
   onFrame(frame) {
@@ -184,6 +308,7 @@ export class Connection extends EventEmitter {
       };
       this.reader.maxFrameBytes = this.limits.maxFrameBytes;
       this.nodeId = m.nodeId ?? '';
+      if (m.rings?.path && this.shm) this.useRings(m.rings);
       this.state = 'open';
       const waiter = this.handshakeWaiter;
       this.handshakeWaiter = null;
@@ -206,6 +331,7 @@ export class Connection extends EventEmitter {
       case 'ping':
         return this.send({ pong: { nonce: m.nonce } });
       case 'pong':
+      case 'wake': // its work is done: the ring was drained before this frame was dispatched
         return undefined;
       case 'goaway':
         return this.onGoAway(m);
@@ -230,6 +356,7 @@ export class Connection extends EventEmitter {
       sdkVersion: SDK_VERSION,
       pid: process.pid,
     };
+    if (this.shm) hello.features = [SHM_FEATURE];
     if (who.role === 'WORKER') {
       hello.workerId = who.workerId;
       hello.proof = createHmac('sha256', who.secret).update(ch.nonce).update(Buffer.from(who.workerId, 'utf8')).digest();
@@ -308,7 +435,7 @@ export class Connection extends EventEmitter {
         }, timeoutMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.socket.write(bytes);
+      this.write(bytes, true);
     });
   }
 
@@ -482,7 +609,7 @@ export class Connection extends EventEmitter {
 
   maybeFinishDrain() {
     if (this.draining && !this.closed && this.serving.size === 0 && this.pending.size === 0) {
-      this.socket.end();
+      this.endSocket();
       this.shutdown(undefined);
     }
   }
@@ -490,7 +617,7 @@ export class Connection extends EventEmitter {
   /** Closes now: calls in flight fail with UNAVAILABLE. Idempotent. */
   close() {
     if (!this.closed) {
-      this.socket.end();
+      this.endSocket();
       this.shutdown(new UnavailableError('connection closed'));
     }
     return this.closedPromise.then(() => {});
@@ -500,6 +627,8 @@ export class Connection extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.state = 'closed';
+    this.rings?.inbound.setAwake(false);
+    this.rings = null; // the mapping goes when the buffer is collected
     const failure = err ?? new UnavailableError('connection closed');
     this.handshakeWaiter?.reject(failure);
     for (const p of [...this.pending.values()]) {

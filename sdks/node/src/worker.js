@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { Connection } from './connection.js';
 import { FailedPreconditionError, InvalidArgumentError } from './errors.js';
 import { functionsOf } from './function.js';
+import { loadAddon, ringsAvailable } from './shm.js';
 
 /**
  * @typedef {object} WorkerOptions
@@ -15,6 +16,8 @@ import { functionsOf } from './function.js';
  * @property {string} workerId POLYCALL_WORKER_ID
  * @property {string} secretHex POLYCALL_WORKER_SECRET (hex)
  * @property {(msg: string) => void} [log] defaults to stderr
+ * @property {boolean} [shm] offer shared-memory rings (WIRE.md) when the addon loads; default
+ *   true unless POLYCALL_SHM=0
  */
 
 /**
@@ -73,7 +76,10 @@ export async function runWorker(options) {
     socket.once('connect', resolve);
     socket.once('error', (e) => reject(new FailedPreconditionError(`cannot connect to ${options.socketPath}: ${e.message}`)));
   });
-  const conn = new Connection(socket, { functions, log });
+  // Why the rings are off (no addon, say) is only worth a line with POLYCALL_DEBUG set.
+  const debug = process.env.POLYCALL_DEBUG ? log : () => {};
+  const shm = (options.shm ?? true) && ringsAvailable(debug) ? loadAddon() : null;
+  const conn = new Connection(socket, { functions, log, shm });
   let sawGoAway = false;
   conn.on('goaway', () => {
     sawGoAway = true;

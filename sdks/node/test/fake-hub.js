@@ -1,14 +1,19 @@
 // A small scripted hub for tests: a net.Server on a Unix socket in a temp dir that speaks the
 // hub side of WIRE.md (Challenge, proof check, Welcome, Announce, Calls both ways, Ping, Cancel,
 // Batch, GoAway). It uses the SDK's frame codec; the shared vectors pin that codec separately.
+// With `rings`, it also offers shared-memory rings (WIRE.md) as the Java hub does, using the SDK's
+// Ring class in the hub role: ring 0 it produces, ring 1 it consumes.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameReader, Outgoing, decodeFrame, encodeFrame } from '../src/codec.js';
 import { Code, toStatus } from '../src/errors.js';
+import { FEATURE, loadAddon, openRings } from '../src/shm.js';
+
+const RING_KINDS = new Set(['call', 'result', 'batch', 'batchResult', 'ping', 'pong']);
 
 /** One accepted connection, seen from the hub. */
 export class Peer {
@@ -26,15 +31,83 @@ export class Peer {
     this.closed = new Promise((r) => socket.on('close', r));
     this.state = 'hello';
     this.nonce = randomBytes(32);
+    this.rings = null;
+    this.ringFrames = []; // frames that came on ring 1, for assertions
+    this.sentOnRing = []; // kinds of the frames this hub put on ring 0
+    this.wakesReceived = 0;
     socket.on('data', (chunk) => {
-      for (const body of this.reader.push(chunk)) this.onFrame(decodeFrame(body));
+      for (const body of this.reader.push(chunk)) {
+        this.drainRing(); // WIRE.md "Order": the ring before any socket frame
+        const frame = decodeFrame(body);
+        if (frame.body === 'wake') this.wakesReceived++;
+        else this.onFrame(frame);
+      }
     });
     socket.on('error', () => {});
+    socket.on('close', () => {
+      clearInterval(this.poller);
+      this.unlinkRings();
+    });
     this.send({ challenge: { nonce: this.nonce, versions: hub.versions } });
   }
 
   send(frame) {
-    this.sendRaw(encodeFrame(frame));
+    const bytes = encodeFrame(frame);
+    const kind = Object.keys(frame)[0];
+    if (this.rings && this.hub.ringsOut && RING_KINDS.has(kind) && this.rings.outbound.offer(bytes.subarray(4))) {
+      this.sentOnRing.push(kind);
+      if (this.rings.outbound.consumerAsleep()) this.sendRaw(encodeFrame({ wake: {} }));
+      return;
+    }
+    this.sendRaw(bytes);
+  }
+
+  /**
+   * Writes a raw record on ring 0 whether or not the peer polls it (tests of Wake and of bad
+   * records): `length` is the record's length word, `body` what follows it.
+   */
+  forceRecord(length, body = new Uint8Array(0)) {
+    const ring = this.rings.outbound;
+    const pos = ring.tail % ring.size;
+    ring.view.setUint32(pos, length, true);
+    ring.data.set(body, pos + 4);
+    ring.tail += (4 + body.length + 7) & ~7;
+    Atomics.store(ring.longs, 0, BigInt(ring.tail));
+  }
+
+  /** Puts a whole frame on ring 0 even while the peer sleeps (then a Wake must follow). */
+  forceFrame(frame) {
+    const body = encodeFrame(frame).subarray(4);
+    this.forceRecord(body.length, body);
+  }
+
+  drainRing() {
+    if (!this.rings) return;
+    this.rings.inbound.drain((body) => {
+      const frame = decodeFrame(body);
+      this.ringFrames.push(frame);
+      this.onFrame(frame);
+    });
+  }
+
+  /** Sets up the rings when the peer offered them (the hub side of WIRE.md "Negotiation"). */
+  offerRings(hello) {
+    const { rings } = this.hub;
+    if (!rings || !(hello.features ?? []).includes(FEATURE)) return undefined;
+    const ringBytes = rings.ringBytes ?? 65536;
+    this.ringPath = join(this.hub.dir, `rings-${this.hub.peers.indexOf(this)}`);
+    writeFileSync(this.ringPath, Buffer.alloc(2 * (128 + ringBytes)), { mode: 0o600 });
+    this.rings = openRings(loadAddon(), { path: this.ringPath, ringBytes }, 'hub');
+    if (this.hub.ringsAwake) {
+      // Always awake, polling every millisecond: enough for tests, and the peer never owes a Wake.
+      this.rings.inbound.setAwake(true);
+      this.poller = setInterval(() => this.drainRing(), 1);
+    }
+    return { path: this.ringPath, ringBytes };
+  }
+
+  unlinkRings() {
+    if (this.ringPath && existsSync(this.ringPath)) unlinkSync(this.ringPath);
   }
 
   /** Writes bytes as they are; with the hub's `oneByteWrites`, one byte per write. */
@@ -62,9 +135,12 @@ export class Peer {
         return;
       }
       this.state = 'open';
-      this.send({ welcome: { version: 1, limits: this.hub.limits, nodeId: 'fake-node' } });
+      const rings = this.offerRings(m);
+      this.send({ welcome: { version: 1, limits: this.hub.limits, nodeId: 'fake-node', rings } });
       return;
     }
+    // The peer's first frame after the Welcome: it has mapped the file, so it can go.
+    if (this.received.length === 0) this.unlinkRings();
     this.received.push(frame);
     switch (kind) {
       case 'announce':
@@ -151,7 +227,16 @@ export class Peer {
  * Starts a fake hub. `handlers` answer calls that peers make ("java.math.add": (a, b) => a + b);
  * `secrets` maps worker ids to their secrets.
  */
-export async function startFakeHub({ handlers = {}, secrets = {}, limits = {}, versions = [1], oneByteWrites = false } = {}) {
+export async function startFakeHub({
+  handlers = {},
+  secrets = {},
+  limits = {},
+  versions = [1],
+  oneByteWrites = false,
+  rings = null, // {ringBytes?}: offer shared-memory rings to peers that ask
+  ringsAwake = true, // poll ring 1 (else the peer finds the hub asleep and uses the socket)
+  ringsOut = true, // put the hub's own frames on ring 0 when the peer polls it
+} = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'polycall-node-'));
   const path = join(dir, 'hub.sock');
   const peers = [];
@@ -164,6 +249,10 @@ export async function startFakeHub({ handlers = {}, secrets = {}, limits = {}, v
   });
   const hub = {
     path,
+    dir,
+    rings,
+    ringsAwake,
+    ringsOut,
     handlers,
     secrets,
     limits,
