@@ -228,10 +228,14 @@ class Wire:
         # WIRE.md: before a frame read from the socket is dispatched, the records on the ring
         # at that moment are (so a Cancel sent after its Call on the ring comes after it).
         # Polling holds the GIL, so it happens only while `quiet()`: otherwise the reader
-        # sleeps at once (awake = 0) and the hub sends on the socket meanwhile.
+        # sleeps at once (awake = 0) and the hub sends on the socket meanwhile. Each poll
+        # yields the CPU: on a machine with more busy threads than cores, the hub thread that
+        # will publish the next record may be waiting for this very core (without the yield
+        # a reader spun its whole window, then slept, and nearly every call took the socket).
         poller = self._poller
         assert poller is not None
         now = time.monotonic_ns
+        yield_cpu = os.sched_yield
         spin_ns = self.spin_ns
         spins = 0
         while True:
@@ -258,12 +262,14 @@ class Wire:
                 and now() - self._last < spin_ns
                 and self.quiet()
             ):
+                yield_cpu()
                 continue
             # Every RING_SOCKET_CHECK polls, and before sleeping: anything on the socket?
             if self._pos < len(self._buf) or poller.poll(0):
                 self._take_socket_frame(ring, max_frame_bytes)
                 continue
             if ring.is_awake() and now() - self._last < spin_ns and self.quiet():
+                yield_cpu()
                 continue
             # Sleep: say so, then look once more (the hub may have published before it saw
             # awake = 0). A wake-up the fence cannot guarantee costs RING_SLEEP_MS at most.
