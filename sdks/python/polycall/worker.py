@@ -112,13 +112,17 @@ def _map_rings(wire: Wire, welcome: pb.Welcome) -> None:
     if not welcome.HasField("rings") or not welcome.rings.path:
         return
     try:
-        wire.use_rings(Rings.map(welcome.rings.path, welcome.rings.ring_bytes))
-        spin = os.environ.get("POLYCALL_SHM_SPIN_US")
-        if spin:
-            wire.spin_ns = int(float(spin) * 1000)
+        rings = Rings.map(welcome.rings.path, welcome.rings.ring_bytes)
     except (OSError, ValueError) as e:
         log.warning("cannot use the shared-memory rings (%s); using the socket only", e)
         return
+    wire.use_rings(rings)
+    spin = os.environ.get("POLYCALL_SHM_SPIN_US", "").strip()
+    if spin:
+        try:
+            wire.spin_ns = max(0, int(float(spin) * 1000))
+        except ValueError:
+            log.warning("POLYCALL_SHM_SPIN_US=%r is not a number of microseconds; ignored", spin)
     log.debug("shared-memory rings of %d bytes: %s", welcome.rings.ring_bytes, welcome.rings.path)
 
 
