@@ -22,9 +22,18 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Usage: {@code CrossLangHarness PYTHON_EXE SCRIPTS_DIR}, where PYTHON_EXE has py4j, numpy and
  * the PolyCall Python SDK installed and SCRIPTS_DIR holds py4j_peer.py and bench_py.py. {@code make
- * bench-xlang} sets both up.
+ * bench-xlang} sets both up. {@code -Dsections=py4j,batch} runs only the named sections (grpc,
+ * py4j, node, latency, throughput, batch, big; all by default): a quicker before/after of one
+ * figure with its peer. The workers see this process's PYTHONPATH after the scripts, so that an SDK
+ * from a source tree is the one measured.
  */
 public final class CrossLangHarness {
+
+  private static final String SECTIONS = System.getProperty("sections", "all");
+
+  private static boolean runs(String section) {
+    return SECTIONS.equals("all") || List.of(SECTIONS.split(",")).contains(section);
+  }
 
   public static void main(String[] args) throws Exception {
     if (args.length != 2) {
@@ -36,20 +45,30 @@ public final class CrossLangHarness {
     int n = Integer.getInteger("calls", 20_000);
     List<String> lines = new ArrayList<>();
 
-    String grpcLine;
-    try (GrpcPeer grpc = new GrpcPeer(python, scripts.resolve("grpc_peer.py"))) {
-      for (int i = 0; i < 2_000; i++) {
-        grpc.noop();
+    String grpcLine = null;
+    if (runs("grpc")) {
+      try (GrpcPeer grpc = new GrpcPeer(python, scripts.resolve("grpc_peer.py"))) {
+        for (int i = 0; i < 2_000; i++) {
+          grpc.noop();
+        }
+        grpcLine =
+            throughputOf("grpcio: 1 Python server, 64 in flight", 64, 50_000, grpc::noop)
+                .toString();
       }
-      grpcLine =
-          throughputOf("grpcio: 1 Python server, 64 in flight", 64, 50_000, grpc::noop).toString();
     }
 
-    Latency.Summary py4j;
-    try (Py4jPeer peer = new Py4jPeer(python, scripts.resolve("py4j_peer.py"))) {
-      Py4jPeer.Target t = peer.target();
-      py4j = Latency.measure("py4j: Java -> Python no-op", 2_000, n, t::noop);
+    Latency.Summary py4j = null;
+    if (runs("py4j")) {
+      try (Py4jPeer peer = new Py4jPeer(python, scripts.resolve("py4j_peer.py"))) {
+        Py4jPeer.Target t = peer.target();
+        py4j = Latency.measure("py4j: Java -> Python no-op", 2_000, n, t::noop);
+      }
     }
+    String inherited = System.getenv("PYTHONPATH");
+    String pythonPath =
+        inherited == null || inherited.isEmpty()
+            ? scripts.toString()
+            : scripts + java.io.File.pathSeparator + inherited;
 
     try (PolyCall pc = PolyCall.create()) {
       WorkerSupervisor workers = pc.addBridge(WorkerSupervisor.start(pc.registry(), pc));
@@ -57,10 +76,10 @@ public final class CrossLangHarness {
           WorkerSpec.python("bench", python, List.of("bench_py"))
               .withProcesses(2)
               .withMaxInFlight(1024)
-              .withEnvironment(Map.of("PYTHONPATH", scripts.toString())));
+              .withEnvironment(Map.of("PYTHONPATH", pythonPath)));
       Path nodeWorker =
           Path.of(System.getProperty("node.worker", "sdks/node/bin/polycall-worker.js"));
-      boolean node = Files.isRegularFile(nodeWorker);
+      boolean node = runs("node") && Files.isRegularFile(nodeWorker);
       if (node) {
         workers.add(
             WorkerSpec.node(
@@ -71,9 +90,13 @@ public final class CrossLangHarness {
       if (!workers.awaitReady(Duration.ofSeconds(60))) {
         throw new IllegalStateException("the bench workers did not start");
       }
-      lines.add(py4j.toString());
+      if (py4j != null) {
+        lines.add(py4j.toString());
+      }
       Latency.Summary poly = measureBridge(pc, "benchpy", "Python", n, lines, grpcLine);
-      lines.add(ratio("py4j p50 / polycall Python p50 (target >= 5x)", py4j.p50() / poly.p50()));
+      if (py4j != null && poly != null) {
+        lines.add(ratio("py4j p50 / polycall Python p50 (target >= 5x)", py4j.p50() / poly.p50()));
+      }
       if (node) {
         measureBridge(pc, "benchjs", "Node", n, lines, null);
       }
@@ -86,21 +109,37 @@ public final class CrossLangHarness {
     Files.write(out, lines);
   }
 
-  /** The figures for one worker language; returns the one-in-flight latency. */
+  /** The figures for one worker language; returns the one-in-flight latency (or null). */
   private static Latency.Summary measureBridge(
       PolyCall pc, String ns, String lang, int n, List<String> lines, String peer)
       throws Exception {
-    Latency.Summary one =
-        Latency.measure(
-            "polycall: Java -> " + lang + " no-op", 2_000, n, () -> pc.call(ns + ".noop"));
-    lines.add(one.toString());
-    lines.add(
-        String.format(
-            Locale.ROOT, "%-44s %s", "  p50 <= 20 us", one.p50() <= 20 ? "MET" : "MISSED"));
-    lines.add(throughput(pc, ns, lang, 64, 100_000).toString());
+    Latency.Summary one = null;
+    if (runs("latency")) {
+      one =
+          Latency.measure(
+              "polycall: Java -> " + lang + " no-op", 2_000, n, () -> pc.call(ns + ".noop"));
+      lines.add(one.toString());
+      lines.add(
+          String.format(
+              Locale.ROOT, "%-44s %s", "  p50 <= 20 us", one.p50() <= 20 ? "MET" : "MISSED"));
+    }
+    if (runs("throughput")) {
+      lines.add(throughput(pc, ns, lang, 64, 100_000).toString());
+    }
     if (peer != null) {
       lines.add(peer);
     }
+    if (runs("batch")) {
+      batch(pc, ns, lang, lines);
+    }
+    if (runs("big")) {
+      big(pc, ns, lang, lines);
+    }
+    return one;
+  }
+
+  private static void batch(PolyCall pc, String ns, String lang, List<String> lines)
+      throws Exception {
     int batchCalls = 1000;
     List<CallRequest> batch = new ArrayList<>();
     for (int i = 0; i < batchCalls; i++) {
@@ -109,8 +148,8 @@ public final class CrossLangHarness {
     Latency.Summary b =
         Latency.measure(
             "polycall: " + lang + " batch of 1000 no-op calls",
-            20,
-            100,
+            Integer.getInteger("batch.warmup", 20),
+            Integer.getInteger("batch.runs", 100),
             () -> {
               for (CallResult r : pc.batch(batch)) {
                 r.valueOrThrow();
@@ -123,6 +162,10 @@ public final class CrossLangHarness {
             "%-44s %10.0f calls/s (target >= 300000)",
             "  batch throughput",
             batchCalls / (b.p50() / 1e6)));
+  }
+
+  private static void big(PolyCall pc, String ns, String lang, List<String> lines)
+      throws Exception {
     Value.NdArray eight = Value.NdArray.allocate(io.polycall.Type.Scalar.F64, 1 << 20);
     Latency.Summary big =
         Latency.measure(
@@ -137,7 +180,6 @@ public final class CrossLangHarness {
             "%-44s %8.2f ms (target <= 10 ms)",
             "  8 MB round trip p50",
             big.p50() / 1e3));
-    return one;
   }
 
   private static String ratio(String what, double r) {
