@@ -37,6 +37,9 @@ from .codec import (
     MAX_DEPTH,
     MAX_FRAME_BYTES,
     ProtocolError,
+    batch_entry_bytes,
+    batch_entry_of,
+    batch_result_parts,
     check_length,
     decode,
     encode,
@@ -44,6 +47,7 @@ from .codec import (
     frame_bytes,
     frame_parts,
     parse_frame,
+    result_frame_bytes,
 )
 from .errors import (
     Code,
@@ -704,9 +708,7 @@ class Connection:
         def work() -> None:
             data: list[bytes] | None = None
             try:
-                frame = pb.Frame()
-                self._run_sync(call, fn, serving.ctx, frame.result)
-                data = self._frame_data(frame)
+                data = self._serve_sync(call, fn, serving.ctx)
             finally:
                 if self._wire is not None:
                     self._deliver(call_id, serving, data)
@@ -730,25 +732,44 @@ class Connection:
             serving.answered = True
             return True
 
-    def _run_sync(self, call: pb.Call, fn: Function, ctx: CallContext, out: pb.Result) -> None:
-        """Runs a sync function on the calling (pool) thread; fills `out`, value or status."""
-        out.call_id = call.call_id
+    def _serve_sync(self, call: pb.Call, fn: Function, ctx: CallContext) -> list[bytes]:
+        """Runs a sync function on the calling thread; the bytes of its Result frame (value or
+        status). A small result is written by hand (codec.small_value_encoder), not by protobuf.
+        """
+        call_id = ctx.call_id
         try:
-            args = self._decode_args(fn, call)
+            values = call.args
+            args = self._decode_args(fn, values) if values else ()
             token = _current.set(ctx)
             try:
                 result = fn.fn(*args)
             finally:
                 _current.reset(token)
+            small = fn.result_bytes
+            if small is not None:
+                value = small(result)
+                if value is not None:
+                    data = result_frame_bytes(call_id, value)
+                    if len(data) - 4 <= self.limits.max_frame_bytes:
+                        return [data]
+            frame = pb.Frame()
+            out = frame.result
+            out.call_id = call_id
             self._encode_result(fn, result, out.value)
         except Exception as e:
             status = status_of_exception(e)
-            log.debug("%s failed: %s", call.function, status)
-            out.status.CopyFrom(status.to_proto())
+            log.debug("%s failed: %s", ctx.function, status)
+            frame = pb.Frame(result=pb.Result(call_id=call_id, status=status.to_proto()))
+        return self._frame_data(frame)
 
     def _new_serving(self, call: pb.Call) -> _Serving:
-        deadline = time.monotonic() + call.timeout_nanos / 1e9 if call.timeout_nanos else None
-        ctx = CallContext(self, call.call_id, call.function, deadline, dict(call.metadata))
+        timeout = call.timeout_nanos
+        deadline = time.monotonic() + timeout / 1e9 if timeout else None
+        metadata = call.metadata
+        # dict() of an empty protobuf map costs as much as the rest of the context.
+        ctx = CallContext(
+            self, call.call_id, call.function, deadline, dict(metadata) if metadata else {}
+        )
         return _Serving(ctx)
 
     def _on_cancel(self, call_id: int) -> None:
@@ -768,14 +789,13 @@ class Connection:
         # Sync calls without a deadline run in runs of consecutive calls, one pool job per run
         # (a thousand no-ops are then a few hand-offs, not a thousand tasks and futures); the
         # runs still run concurrently, and the others go through _run_call as lone calls do.
+        # Each result becomes the bytes of its place in BatchResult.results at once, small ones
+        # written by hand (codec.small_value_encoder), and the frame is those bytes joined: no
+        # Result message for a no-op, nor a copy of a big value (it is sent apart).
         self._batches += 1
         try:
             calls = list(batch.calls)
-            # Results are filled in place in the frame that carries them: building them apart
-            # and assembling the frame would copy every value (megabytes for an ndarray).
-            frame = pb.Frame()
-            frame.batch_result.batch_id = batch.batch_id
-            results = [frame.batch_result.results.add() for _ in calls]
+            entries: list[bytes | list[bytes]] = [b""] * len(calls)
             quick: list[tuple[int, pb.Call, Function]] = []
             slow: list[tuple[int, pb.Call]] = []
             hosts: dict[str, Function | None] = {}  # the fast-path function of each name
@@ -797,33 +817,39 @@ class Connection:
                 # Consecutive calls of one function without metadata share one context: it
                 # would hold the same values (batch calls have call id 0 and no deadline on
                 # this path), and the calls of one run do not overlap.
-                # Calls without arguments (most of a batch of small calls) run inline here:
-                # _run_sync's steps without its calls (a quarter of a batched no-op's cost).
                 ctx: CallContext | None = None
                 current = _current
-                encode_result = self._encode_result
+                decode_args = self._decode_args
                 for i, c, fn in items:
                     name = c.function
                     if ctx is None or ctx.function != name or c.metadata or ctx.metadata:
                         ctx = self._new_serving(c).ctx
-                    out = results[i]
-                    if c.args:
-                        self._run_sync(c, fn, ctx, out)
-                        continue
                     try:
+                        values = c.args
+                        args = decode_args(fn, values) if values else ()
                         token = current.set(ctx)
                         try:
-                            result = fn.fn()
+                            result = fn.fn(*args)
                         finally:
                             current.reset(token)
-                        encode_result(fn, result, out.value)
+                        small = fn.result_bytes
+                        value = small(result) if small is not None else None
+                        if value is not None:
+                            entries[i] = batch_entry_bytes(value)
+                            continue
+                        out = pb.Result()
+                        self._encode_result(fn, result, out.value)
                     except Exception as e:
                         status = status_of_exception(e)
                         log.debug("%s failed: %s", name, status)
-                        out.status.CopyFrom(status.to_proto())
+                        out = pb.Result(status=status.to_proto())
+                    entries[i] = batch_entry_of(out)
 
             async def one(i: int, c: pb.Call) -> None:
-                await self._run_call(c, self._new_serving(c), results[i])
+                out = pb.Result()
+                await self._run_call(c, self._new_serving(c), out)
+                out.call_id = 0  # a batch's results carry call id 0 (WIRE.md)
+                entries[i] = batch_entry_of(out)
 
             workers = getattr(self._executor, "_max_workers", 1) or 1
             size = max(BATCH_RUN, -(-len(quick) // workers))
@@ -840,9 +866,8 @@ class Connection:
             await asyncio.gather(*jobs)
         finally:
             self._batches -= 1
-        for r in results:
-            r.call_id = 0
-        self._write(frame)
+        if not self._closing():
+            self._out(batch_result_parts(batch.batch_id, entries, self.limits.max_frame_bytes))
 
     async def _run_call(self, call: pb.Call, serving: _Serving, out: pb.Result) -> None:
         """Runs one incoming call to completion; fills `out` with a value or a status."""
@@ -865,7 +890,7 @@ class Connection:
         fn = self._host(call.function) if self._host is not None else None
         if fn is None:
             raise error_for(Code.NOT_FOUND, f"no function {call.function!r} here")
-        args = self._decode_args(fn, call)
+        args = self._decode_args(fn, call.args)
         timeout = ctx.remaining()
         token = _current.set(ctx)
         try:
@@ -884,8 +909,8 @@ class Connection:
             _current.reset(token)
         self._encode_result(fn, result, out)
 
-    def _decode_args(self, fn: Function, call: pb.Call) -> list[Any]:
-        values = call.args
+    def _decode_args(self, fn: Function, values: Any) -> list[Any]:
+        """The arguments of a call from its `args` (read once: each read costs a lookup)."""
         n = len(values)
         if n == 0:
             return []
@@ -895,10 +920,12 @@ class Connection:
                 Code.INVALID_ARGUMENT,
                 f"{fn.name} takes {len(params)} argument(s), got {n}",
             )
+        max_depth = self.limits.max_depth
         args = []
-        for i, (v, p) in enumerate(zip(values, params, strict=False)):
+        for i, v in enumerate(values):
+            p = params[i]
             try:
-                args.append(decode(v, p.type, max_depth=self.limits.max_depth))
+                args.append(decode(v, p.type, max_depth=max_depth))
             except PolyCallError as e:
                 raise error_for(e.code, f"args[{i}] ({p.name}){_sep(e.message)}") from None
         return args
@@ -1021,9 +1048,8 @@ class Connection:
                 self._spawn_reader()  # someone must be ready to read while this call runs
             surplus = False
             try:
-                out = pb.Frame()
-                self._run_sync(call, fn, serving.ctx, out.result)
-                self._deliver(call.call_id, serving, self._frame_data(out))
+                ctx = serving.ctx
+                self._deliver(ctx.call_id, serving, self._serve_sync(call, fn, ctx))
             finally:
                 with self._cv:
                     self._running -= 1
@@ -1101,7 +1127,7 @@ class Connection:
             fn = self._sync_fast_path(call)
             if fn is not None and call.call_id not in self._serving:
                 serving = self._new_serving(call)
-                self._serving[call.call_id] = serving
+                self._serving[serving.ctx.call_id] = serving
                 with self._tlock:
                     inline = self._running < self._max_running
                 if inline:

@@ -17,8 +17,9 @@ from typing import Any, TypeVar, overload
 
 from ._hints import type_of_hint
 from ._proto import polycall_pb2 as pb
+from .codec import small_value_encoder
 from .errors import InvalidArgument
-from .types import ANY, Param, Signature, parse_signature
+from .types import ANY, Param, Scalar, Signature, parse_signature
 
 __all__ = ["Function", "function", "registered", "clear_registry"]
 
@@ -35,6 +36,16 @@ class Function:
     doc: str = ""
     version: int = 0
     is_async: bool = field(default=False)
+    # The hand-written encoder of the result's small values (codec.small_value_encoder), made
+    # once here rather than per call.
+    result_bytes: Callable[[Any], bytes | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        rtype = self.signature.result
+        plain = None if isinstance(rtype, Scalar) and rtype.name == "any" else rtype
+        object.__setattr__(self, "result_bytes", small_value_encoder(plain))
 
     @property
     def name(self) -> str:

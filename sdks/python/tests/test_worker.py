@@ -17,7 +17,7 @@ from fakehub import WAIT, FakeHub, Peer
 
 from polycall import codec
 from polycall._proto import polycall_pb2 as pb
-from polycall.errors import Code
+from polycall.errors import Code, PolyCallError
 
 HERE = Path(__file__).parent
 FUNCS = str(HERE / "worker_funcs.py")
@@ -402,3 +402,63 @@ def test_a_large_batch_runs_sync_calls_in_runs_and_keeps_order_and_per_call_fail
             assert codec.decode(r.value) == 90
         else:
             assert codec.decode(r.value) == i + 1
+
+
+SMALL_RESULTS: list[tuple[str, object]] = [
+    ("t.same", None),
+    ("t.same", True),
+    ("t.same", 0),
+    ("t.same", -1),
+    ("t.same", 2**63 - 1),
+    ("t.same", -(2**63)),
+    ("t.same", 2**64 - 1),
+    ("t.same", 1.5),
+    ("t.same", float("-inf")),
+    ("t.same", ""),
+    ("t.same", "héllo ✓ 🎉"),
+    ("t.same", "x" * 5000),
+    ("t.same", b"\x00\xff"),
+    ("t.same", [1, "a"]),
+    ("t.as_f32", 0.1),
+    ("t.as_f32", 1e39),
+    ("t.as_u16", 65535),
+    ("t.as_u16", 65536),
+    ("t.as_u16", -1),
+    ("t.small", -128),
+    ("t.small", 300),
+]
+
+
+def _expected(name: str, x: object) -> pb.Result:
+    """What the generic encoder makes of `x` returned by `name`: a value, or a status code."""
+    result_type = {"t.same": None, "t.as_f32": "f32", "t.as_u16": "u16", "t.small": "i8"}[name]
+    try:
+        return pb.Result(value=codec.encode(x, result_type))
+    except PolyCallError as e:
+        return pb.Result(status=pb.Status(code=e.code))
+
+
+def test_small_results_reach_the_caller_as_the_generic_encoder_writes_them(worker) -> None:
+    _, peer = worker
+    for name, x in SMALL_RESULTS:
+        got = peer.call(name, x)
+        want = _expected(name, x)
+        if want.HasField("status"):
+            assert status(got).code == want.status.code, (name, x)
+        else:
+            assert got.value == want.value, (name, x)
+            assert got.value.SerializeToString() == want.value.SerializeToString(), (name, x)
+
+
+def test_small_results_of_a_batch_are_the_generic_encoders_in_their_places(worker) -> None:
+    _, peer = worker
+    br = peer.batch([(name, [x]) for name, x in SMALL_RESULTS])
+    assert br.batch_id == 7
+    assert len(br.results) == len(SMALL_RESULTS)
+    for (name, x), got in zip(SMALL_RESULTS, br.results, strict=True):
+        assert got.call_id == 0
+        want = _expected(name, x)
+        if want.HasField("status"):
+            assert status(got).code == want.status.code, (name, x)
+        else:
+            assert got.value.SerializeToString() == want.value.SerializeToString(), (name, x)

@@ -119,3 +119,19 @@ def spin(n: int) -> int:
     for i in range(n):
         total += i
     return total
+
+
+@polycall.function(signature="(x: any) -> any")
+def same(x: object) -> object:
+    """Returns its argument (what a result of any value becomes on the wire)."""
+    return x
+
+
+@polycall.function
+def as_f32(x: float) -> Annotated[float, "f32"]:
+    return x
+
+
+@polycall.function
+def as_u16(x: int) -> Annotated[int, "u16"]:
+    return x
