@@ -1,8 +1,8 @@
 // The one thing Node cannot do by itself for the shared-memory rings (spec/WIRE.md, "Shared-memory
 // rings"): map a file read-write and shared. `map(path)` returns the whole file as an external
 // ArrayBuffer; the ring logic (src/shm.js) works on it with typed arrays and Atomics, and the
-// mapping goes away (munmap) when the ArrayBuffer is collected. Nothing else lives here, so the
-// addon has no state and no threads.
+// mapping goes away (munmap) when the ArrayBuffer is collected. Besides, `yield()` gives the core
+// away between polls. Nothing else lives here: the addon has no state and no threads.
 //
 // Built with plain cc against Node's own node_api.h (see the Makefile); Node-API keeps it
 // binary-compatible across Node versions.
@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,9 +85,21 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+// `yield()`: sched_yield(2), for the polling loop. A poller that spins without it holds its core
+// for its whole window while the thread it waits for (the hub's, on a machine with more busy
+// threads than cores) may be runnable on that very core.
+static napi_value yield_cpu(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  sched_yield();
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   if (napi_create_function(env, "map", NAPI_AUTO_LENGTH, map_file, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "map", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "yield", NAPI_AUTO_LENGTH, yield_cpu, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "yield", fn) != napi_ok) return NULL;
   return exports;
 }

@@ -41,7 +41,7 @@ let addon; // undefined: not tried yet; null: unavailable
  * The mapping addon, loaded once; null when it is not built or does not load (then the caller
  * offers no rings). `log` hears why, once.
  * @param {(msg: string) => void} [log]
- * @returns {{map: (path: string) => ArrayBuffer} | null}
+ * @returns {{map: (path: string) => ArrayBuffer, yield?: () => void} | null}
  */
 export function loadAddon(log = () => {}) {
   if (addon !== undefined) return addon;

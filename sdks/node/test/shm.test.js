@@ -54,6 +54,10 @@ describe('the mapping addon', { skip: noAddon }, () => {
     assert.equal(Atomics.load(other, 1), 0x01020304);
   });
 
+  test('yield() gives the core away and returns nothing', () => {
+    assert.equal(addon.yield(), undefined);
+  });
+
   test('refuses a missing file, a symlink, a directory and an empty file with the reason', () => {
     const d = tempDir();
     writeFileSync(join(d, 'real'), Buffer.alloc(64));
