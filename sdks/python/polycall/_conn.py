@@ -240,51 +240,45 @@ class Wire:
         assert poller is not None
         now = time.monotonic_ns
         yield_cpu = os.sched_yield
+        take = ring.take
+        quiet = self.quiet
         spin_ns = self.spin_ns
         spins = 0
         while True:
-            if ring.ready() and (self._held is None or ring.head() < self._held_until):
-                body = ring.poll(max_frame_bytes)
-                if body is None:
-                    continue  # a skip marker
-                try:
-                    frame = parse_frame(body)  # type: ignore[arg-type]  # a memoryview parses
-                finally:
-                    body.release()
-                    ring.release()
-                self._last = now()
-                return frame
-            if self._held is not None:
+            if self._held is None:
+                frame = take(max_frame_bytes)
+                if frame is not None:
+                    self._last = now()
+                    return frame
+            else:
+                if ring.head() < self._held_until:
+                    frame = take(max_frame_bytes)
+                    if frame is not None:
+                        return frame
                 frame, self._held = self._held, None
                 return frame
             if self._eof:
                 return None
             spins += 1
-            if (
-                spins % RING_SOCKET_CHECK
-                and ring.is_awake()
-                and now() - self._last < spin_ns
-                and self.quiet()
-            ):
+            if spins % RING_SOCKET_CHECK and now() - self._last < spin_ns and quiet():
                 yield_cpu()
                 continue
             # Every RING_SOCKET_CHECK polls, and before sleeping: anything on the socket?
             if self._pos < len(self._buf) or poller.poll(0):
                 self._take_socket_frame(ring, max_frame_bytes)
                 continue
-            if ring.is_awake() and now() - self._last < spin_ns and self.quiet():
+            if now() - self._last < spin_ns and quiet():
                 yield_cpu()
                 continue
             # Sleep: say so, then look once more (the hub may have published before it saw
             # awake = 0). A wake-up the fence cannot guarantee costs RING_SLEEP_MS at most.
+            # Outside this block the reader is always awake.
             ring.set_awake(False)
             fence()
-            if ring.ready():
-                ring.set_awake(True)
-                continue
-            while not poller.poll(RING_SLEEP_MS):
-                if ring.ready() or self.closed:
-                    break
+            if not ring.ready():
+                while not poller.poll(RING_SLEEP_MS):
+                    if ring.ready() or self.closed:
+                        break
             ring.set_awake(True)
             self._last = now()
             if self._pos < len(self._buf) or poller.poll(0):

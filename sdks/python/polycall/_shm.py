@@ -43,6 +43,9 @@ import mmap
 import os
 import threading
 
+from google.protobuf.message import DecodeError
+
+from ._proto import polycall_pb2 as pb
 from .codec import ProtocolError
 
 FEATURE = "shm-rings/1"
@@ -93,48 +96,47 @@ class Ring:
     def consumer_awake(self) -> bool:
         return self._i[_AWAKE_I] != 0
 
-    def offer(self, parts: list[bytes], skip: int = 4) -> bool:
-        """Publishes the concatenation of `parts` minus its first `skip` bytes as one record.
+    def offer(self, parts: list[bytes]) -> bool:
+        """Publishes a frame as one record: `parts` joined are its 4-byte length prefix (as on
+        the socket) and its body.
 
         False, having written nothing, when the record exceeds R/4, the ring has no room now,
         or the consumer is asleep: the caller then sends the frame on the socket. Never waits.
         """
-        length = -skip
-        for p in parts:
-            length += len(p)
-        rec = record_bytes(length)
+        size = self.size
+        if len(parts) == 1:
+            length = len(parts[0]) - 4
+        else:
+            length = -4
+            for p in parts:
+                length += len(p)
+        rec = (length + 11) & ~7  # record_bytes(length)
         if length <= 0 or rec > self.max_record or not self._i[_AWAKE_I]:
             return False
         tail = self._tail
         used = tail - self._q[_HEAD_Q]
-        if used < 0 or used > self.size:
+        if used < 0 or used > size:
             return False  # a head the consumer cannot have written: keep out of its way
         pos = tail & self._mask
-        pad = self.size - pos if pos + rec > self.size else 0
-        if pad + rec > self.size - used:
+        pad = size - pos if pos + rec > size else 0
+        if pad + rec > size - used:
             return False
-        data = self._data
         if pad:
             self._words[pos >> 2] = SKIP
             pos = 0
-        self._words[pos >> 2] = length
-        at = pos + 4
+        # The parts go in whole, their big-endian prefix where the record's length goes, which
+        # then overwrites it: cheaper than slicing the prefix off.
+        data = self._data
+        at = pos
         for p in parts:
             n = len(p)
-            if skip:
-                if n <= skip:
-                    skip -= n
-                    continue
-                data[at : at + n - skip] = memoryview(p)[skip:]
-                at += n - skip
-                skip = 0
-                continue
             data[at : at + n] = p
             at += n
-        self._tail = tail + pad + rec
+        self._words[pos >> 2] = length
+        self._tail = tail = tail + pad + rec
         # The record's bytes are stored before the tail that publishes them: plain stores in
         # program order, and x86-64 keeps stores in order (see the module doc for AArch64).
-        self._q[_TAIL_Q] = self._tail
+        self._q[_TAIL_Q] = tail
         return True
 
     # ---- consumer side -----------------------------------------------------------------------
@@ -165,32 +167,54 @@ class Ring:
         head = self._head
         if tail == head:
             return None
-        if tail - head > self.size or tail < head or tail & 7:
-            raise ProtocolError(f"ring tail {tail} is not within {self.size} bytes of head {head}")
+        size = self.size
+        if tail - head > size or tail < head or tail & 7:
+            raise ProtocolError(f"ring tail {tail} is not within {size} bytes of head {head}")
         pos = head & self._mask
         length = self._words[pos >> 2]
         if length == SKIP:
-            head += self.size - pos
-            self._head = head
+            head += size - pos
             if head > tail:
                 raise ProtocolError("a ring skip marker beyond the ring's tail")
+            self._head = self._pending = head
             self._q[_HEAD_Q] = head
             if head == tail:
                 return None
             pos = 0
             length = self._words[0]
         if length == 0 or length > self.max_record or length > max_frame_bytes:
-            raise ProtocolError(f"ring record length {length} (ring of {self.size} bytes)")
-        rec = record_bytes(length)
-        if head + rec > tail or pos + rec > self.size:
+            raise ProtocolError(f"ring record length {length} (ring of {size} bytes)")
+        rec = (length + 11) & ~7  # record_bytes(length)
+        if head + rec > tail or pos + rec > size:
             raise ProtocolError(f"ring record of {length} bytes runs beyond the ring's tail")
         self._pending = head + rec
         return self._data[pos + 4 : pos + 4 + length]
 
     def release(self) -> None:
         """Frees the record `poll` returned last (its bytes must not be used any more)."""
-        self._head = self._pending
-        self._q[_HEAD_Q] = self._head
+        self._head = head = self._pending
+        self._q[_HEAD_Q] = head
+
+    def take(self, max_frame_bytes: int) -> pb.Frame | None:
+        """The next record's Frame, its space freed; None when the ring is empty.
+
+        ProtocolError on a record that breaks the rules of WIRE.md or does not parse.
+        """
+        body = self.poll(max_frame_bytes)
+        if body is None:
+            return None
+        try:
+            try:
+                frame: pb.Frame = pb.Frame.FromString(body)
+            except DecodeError as e:
+                raise ProtocolError(f"bytes that do not parse as a Frame: {e}") from None
+            if frame.WhichOneof("body") is None:
+                raise ProtocolError("a Frame with no body set")
+            return frame
+        finally:
+            body.release()
+            self._head = head = self._pending
+            self._q[_HEAD_Q] = head
 
 
 class Rings:
