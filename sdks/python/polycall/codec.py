@@ -544,10 +544,23 @@ def result_frame_bytes(call_id: int, value: bytes) -> bytes:
     return len(body).to_bytes(4, "big") + body
 
 
+# The entries of the most common small values (null, booleans, small ints...), by value bytes:
+# a batch of no-ops then costs a dict lookup per result. Bounded; values of a few bytes only.
+BATCH_ENTRIES: dict[bytes, bytes] = {}
+_BATCH_ENTRIES_MAX = 4096
+_BATCH_ENTRY_CACHED_BELOW = 16
+
+
 def batch_entry_bytes(value: bytes) -> bytes:
     """One element of BatchResult.results, Result{value} (call id 0), as its field bytes."""
+    entry = BATCH_ENTRIES.get(value)
+    if entry is not None:
+        return entry
     r = _TAG_LEN2 + varint(len(value)) + value
-    return _TAG_LEN2 + varint(len(r)) + r
+    entry = _TAG_LEN2 + varint(len(r)) + r
+    if len(value) < _BATCH_ENTRY_CACHED_BELOW and len(BATCH_ENTRIES) < _BATCH_ENTRIES_MAX:
+        BATCH_ENTRIES[value] = entry
+    return entry
 
 
 def batch_entry_of(result: pb.Result) -> bytes | list[bytes]:

@@ -88,7 +88,11 @@ class Peer:
     def call(self, function: str, *args: Any, timeout_nanos: int = 0) -> pb.Result:
         return self.result(self.send_call(function, *args, timeout_nanos=timeout_nanos))
 
-    def batch(self, calls: list[tuple[str, list[Any]]]) -> pb.BatchResult:
+    def batch(
+        self, calls: list[tuple[str, list[Any]]] | list[tuple[str, list[Any], dict[str, str]]]
+    ) -> pb.BatchResult:
+        """Sends one Batch of (function, args[, metadata]) and waits for its BatchResult."""
+
         async def go() -> pb.BatchResult:
             fut = asyncio.get_running_loop().create_future()
             self.batch_results[7] = fut
@@ -97,8 +101,12 @@ class Peer:
                     batch=pb.Batch(
                         batch_id=7,
                         calls=[
-                            pb.Call(function=n, args=[codec.encode(a) for a in args])
-                            for n, args in calls
+                            pb.Call(
+                                function=c[0],
+                                args=[codec.encode(a) for a in c[1]],
+                                metadata=c[2] if len(c) > 2 else {},
+                            )
+                            for c in calls
                         ],
                     )
                 )

@@ -462,3 +462,18 @@ def test_small_results_of_a_batch_are_the_generic_encoders_in_their_places(worke
             assert status(got).code == want.status.code, (name, x)
         else:
             assert got.value.SerializeToString() == want.value.SerializeToString(), (name, x)
+
+
+def test_each_call_of_a_batch_sees_its_own_metadata_even_beside_calls_without(worker) -> None:
+    _, peer = worker
+    br = peer.batch(
+        [
+            ("t.meta", ["k"], {"k": "1"}),
+            ("t.meta", ["k"], {}),
+            ("t.meta", ["k"], {}),
+            ("t.meta", ["k"], {"k": "2"}),
+            ("t.meta", ["k"], {"k": "3"}),
+            ("t.meta", ["k"], {}),
+        ]
+    )
+    assert [codec.decode(r.value) for r in br.results] == ["1", "", "", "2", "3", ""]

@@ -135,3 +135,11 @@ def as_f32(x: float) -> Annotated[float, "f32"]:
 @polycall.function
 def as_u16(x: int) -> Annotated[int, "u16"]:
     return x
+
+
+@polycall.function
+def meta(key: str) -> str:
+    """The value of `key` in the metadata of the call being served ("" without it)."""
+    ctx = polycall.current()
+    assert ctx is not None
+    return ctx.metadata.get(key, "")
