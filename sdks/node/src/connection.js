@@ -131,6 +131,8 @@ export class Connection extends EventEmitter {
     this.rings = null;
     this.polling = false;
     this.lastFrameAt = 0;
+    // Frames that could have used a ring, by where they went: the worker logs them when it ends.
+    this.ringStats = { ringIn: 0, socketIn: 0, ringOut: 0, socketOut: 0, wakesOut: 0 };
     this.pollTick = () => this.poll();
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.shutdown(new UnavailableError(`socket error: ${err.message}`, { cause: err })));
@@ -171,8 +173,13 @@ export class Connection extends EventEmitter {
     const rings = this.rings;
     if (!rings || !ringKind) return void this.socket.write(bytes);
     if (rings.outbound.offer(bytes.subarray(4))) {
-      if (rings.outbound.consumerAsleep()) this.socket.write((wakeBytes ??= encodeFrame({ wake: {} })));
+      this.ringStats.ringOut++;
+      if (rings.outbound.consumerAsleep()) {
+        this.ringStats.wakesOut++;
+        this.socket.write((wakeBytes ??= encodeFrame({ wake: {} })));
+      }
     } else {
+      this.ringStats.socketOut++;
       this.socket.write(bytes);
     }
     this.expectTraffic(); // an answer (or the next call) is likely to follow soon
@@ -255,6 +262,7 @@ export class Connection extends EventEmitter {
       throw new RingError(`ring record: ${e.message}`);
     }
     if (!RING_KINDS.has(frame.body)) throw new RingError(`a ${frame.body} frame on the ring (only calls, results, batches and pings go there)`);
+    this.ringStats.ringIn++;
     this.dispatch(frame);
   }
 
@@ -291,6 +299,7 @@ export class Connection extends EventEmitter {
       } catch (e) {
         return this.protocolError(e.message);
       }
+      if (this.rings && RING_KINDS.has(frame.body)) this.ringStats.socketIn++;
       this.dispatch(frame);
     }
     if (bodies.length) this.expectTraffic(); // the hub is active: its next frames may use our ring
@@ -634,7 +643,11 @@ export class Connection extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.state = 'closed';
-    this.rings?.inbound.setAwake(false);
+    if (this.rings) {
+      this.rings.inbound.setAwake(false);
+      const st = this.ringStats;
+      this.log(`frames in: ${st.ringIn} on the ring, ${st.socketIn} on the socket; out: ${st.ringOut} on the ring (${st.wakesOut} Wake), ${st.socketOut} on the socket`);
+    }
     this.rings = null; // the mapping goes when the buffer is collected
     const failure = err ?? new UnavailableError('connection closed');
     this.handshakeWaiter?.reject(failure);

@@ -275,6 +275,15 @@ describe('a worker with rings, polling long enough to stay awake through each te
     assert.equal(Number(pong.nonce), 4242);
     assert.equal(peer.sentOnRing.at(-1), 'ping');
   });
+
+  test('on GoAway it drains, sends a Wake before closing, exits 0 and says how many frames used the ring', async () => {
+    peer.goAway();
+    const { code, stderr } = await worker.exited;
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /frames in: [1-9]\d* on the ring, \d+ on the socket; out: [1-9]\d* on the ring/);
+    await peer.closed;
+    assert.ok(peer.wakesReceived >= 1, 'a Wake came before the end of the stream');
+  });
 });
 
 describe('a worker with rings that sleeps at once', { skip: noAddon, timeout: 20000 }, () => {
