@@ -52,6 +52,8 @@ FEATURE = "shm-rings/1"
 HEADER_BYTES = 128
 MIN_RING_BYTES = 65536
 SKIP = 0xFFFFFFFF
+# The frames that may travel on a ring; the others always use the socket (WIRE.md).
+RING_FRAMES = frozenset(("call", "result", "batch", "batch_result", "ping", "pong"))
 # Indexes of the header words in the ``Q`` and ``I`` views of a header.
 _TAIL_Q = 0
 _HEAD_Q = 64 // 8
@@ -208,8 +210,12 @@ class Ring:
                 frame: pb.Frame = pb.Frame.FromString(body)
             except DecodeError as e:
                 raise ProtocolError(f"bytes that do not parse as a Frame: {e}") from None
-            if frame.WhichOneof("body") is None:
-                raise ProtocolError("a Frame with no body set")
+            kind = frame.WhichOneof("body")
+            if kind not in RING_FRAMES:
+                if kind is None:
+                    raise ProtocolError("a Frame with no body set")
+                # The order rule (a Cancel after its Call) holds only if these stay off rings.
+                raise ProtocolError(f"a {kind} frame on a ring (it must use the socket)")
             return frame
         finally:
             body.release()

@@ -253,6 +253,14 @@ def test_a_ring_record_that_does_not_parse_is_a_protocol_error(fresh) -> None:  
     assert "do not parse as a Frame" in stop(proc)
 
 
+def test_a_socket_only_frame_on_a_ring_is_a_protocol_error(fresh) -> None:  # type: ignore[no-untyped-def]
+    _, proc, peer = fresh
+    peer.force_ring(pb.Frame(cancel=pb.Cancel(call_id=1)), wake=True)
+    peer.wait_closed()
+    assert proc.wait(WAIT) == 1
+    assert "a cancel frame on a ring" in stop(proc)
+
+
 def test_a_rings_file_that_cannot_be_mapped_leaves_the_socket(sockdir: str) -> None:
     h = FakeHub(os.path.join(sockdir, "nofile.sock"), rings=True, rings_path="/nonexistent/rings")
     h.functions["java.math.add"] = lambda a, b: a + b
