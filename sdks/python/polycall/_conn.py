@@ -164,6 +164,9 @@ class Wire:
         self._eof = False  # the socket ended (after `_held`, if any)
         self._last = 0  # monotonic ns of the last frame read or sent: traffic is expected
         self.spin_ns = RING_SPIN_NS
+        # Frames by path, with rings (for the log and tests): in on the ring, in on the socket
+        # (Wakes not counted), out on the ring, out on the socket, Wakes sent.
+        self.ring_stats = [0, 0, 0, 0, 0]
 
     def use_rings(self, rings: Rings) -> None:
         """From now on, frames also travel through `rings` (before the first frame is read)."""
@@ -250,11 +253,13 @@ class Wire:
                 frame = take(max_frame_bytes)
                 if frame is not None:
                     self._last = now()
+                    self.ring_stats[0] += 1
                     return frame
             else:
                 if ring.head() < self._held_until:
                     frame = take(max_frame_bytes)
                     if frame is not None:
+                        self.ring_stats[0] += 1
                         return frame
                 frame, self._held = self._held, None
                 return frame
@@ -295,6 +300,7 @@ class Wire:
             self._eof = True
         elif frame.WhichOneof("body") != "wake":  # a Wake only says "look at the ring"
             self._held = frame
+            self.ring_stats[1] += 1
 
     def send(self, parts: list[bytes]) -> None:
         """Writes `parts` (a length-prefixed frame) whole, after any other thread's frame.
@@ -312,10 +318,13 @@ class Wire:
                     published = out.offer(parts)
                 if published:
                     self._last = time.monotonic_ns()
+                    self.ring_stats[2] += 1
                     fence()
                     if not out.consumer_awake():
+                        self.ring_stats[4] += 1
                         self._send_socket([WAKE_FRAME])  # it went to sleep meanwhile
                     return
+            self.ring_stats[3] += 1
         self._send_socket(parts)
 
     def _send_socket(self, parts: list[bytes]) -> None:

@@ -173,6 +173,17 @@ async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 
             ", ".join(f.name for f in functions),
         )
         await conn.run()
+        if wire.rings is not None:
+            got, got_socket, sent, sent_socket, wakes = wire.ring_stats
+            log.info(
+                "shared-memory rings: %d of %d frames in and %d of %d out took a ring"
+                " (%d Wakes sent)",
+                got,
+                got + got_socket,
+                sent,
+                sent + sent_socket,
+                wakes,
+            )
     finally:
         # A sync function that ignores its deadline must not keep the process alive.
         pool.shutdown(wait=False, cancel_futures=True)
