@@ -1078,6 +1078,10 @@ class Connection:
 
     def _await_role(self, me: int) -> bool:
         """Waits until this thread leads (True), or until the connection stops (False)."""
+        # Without the lock when this thread leads already (after each call it ran): only a
+        # leader that runs a call (_busy) can lose the role to another thread.
+        if self._leader == me and not self._stop:
+            return True
         with self._cv:
             if self._leader == me:
                 return not self._stop
