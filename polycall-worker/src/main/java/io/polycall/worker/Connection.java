@@ -19,6 +19,9 @@ import io.polycall.wire.proto.GoAway;
 import io.polycall.wire.proto.Ping;
 import io.polycall.wire.proto.Pong;
 import io.polycall.wire.proto.Result;
+import io.polycall.wire.proto.Wake;
+import io.polycall.worker.internal.SharedRings;
+import io.polycall.worker.internal.ShmRing;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -40,6 +43,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
@@ -126,6 +130,27 @@ public final class Connection implements AutoCloseable {
   /** Buffers the writer sends in one gathering write. */
   private static final int GATHER = 64;
 
+  /**
+   * How long a platform thread waiting in {@link #callAndAwait} polls the incoming shared-memory
+   * ring before it blocks on the socket. A no-op round trip to a Python worker over the rings takes
+   * about 10-20 us, so this catches most quick results without the wake-up of a blocked thread
+   * (several us); past it, a slow function costs no more CPU than this per call, which matters on a
+   * machine of 2 cores where the peer needs the other one.
+   */
+  static final long SPIN_NANOS = 50_000;
+
+  /**
+   * Polls in a row that ended with nothing on the ring, after which callers stop polling (the peer
+   * does not use the rings, or its functions are slow) except for one call in {@link
+   * #SPIN_PROBE_EVERY}, which finds out whether that changed.
+   */
+  private static final int SPIN_MISSES = 8;
+
+  private static final int SPIN_PROBE_EVERY = 64;
+
+  private static final byte[] WAKE =
+      FrameCodec.encode(Frame.newBuilder().setWake(Wake.getDefaultInstance()).build());
+
   private final String name;
   private final SocketChannel channel;
   private final FrameReader reader;
@@ -179,6 +204,25 @@ public final class Connection implements AutoCloseable {
   private volatile boolean readerNeeded; // someone waits on a frame that no caller will read
   private final AtomicInteger waitingUnled = new AtomicInteger(); // callAndAwait, not leading
 
+  // Shared-memory rings (WIRE.md, shm-rings/1), or null. Frames that may use them go on ringOut
+  // when the peer polls it (else on the socket). ringIn is consumed by whoever holds readRole:
+  // before dispatching any socket frame, when the socket has nothing, and (platform threads in
+  // callAndAwait) by polling it for up to SPIN_NANOS. Its awake flag is 1 only while a readRole
+  // holder runs, never while one blocks on the socket.
+  private final SharedRings rings;
+  private final ShmRing ringOut;
+  private final ShmRing ringIn;
+  private final ReentrantLock ringOutLock = new ReentrantLock();
+  private final FrameReader ringReader;
+  private boolean ringsClosed; // guarded by readRole and ringOutLock (both held to set it)
+  private volatile boolean peerSeen; // a frame from the peer arrived: it has mapped the file
+  private int spinMisses; // guarded by readRole
+  private int spinProbe; // guarded by readRole
+  private final long spinNanos;
+  private final LongAdder ringFramesSent = new LongAdder();
+  private final LongAdder ringFramesReceived = new LongAdder();
+  private final LongAdder wakesSent = new LongAdder();
+
   private Connection(Builder b) throws IOException {
     this.name = b.name;
     this.channel = b.channel;
@@ -200,6 +244,11 @@ public final class Connection implements AutoCloseable {
     this.sendCodec = codec.aliasingNdArrays();
     this.handler = b.handler;
     this.listener = b.listener;
+    this.rings = b.rings;
+    this.ringOut = rings == null ? null : rings.outgoing();
+    this.ringIn = rings == null ? null : rings.incoming();
+    this.ringReader = rings == null ? null : FrameReader.of(b.limits);
+    this.spinNanos = b.spinNanos;
   }
 
   /** A builder for a connection over {@code channel}, a connected blocking socket channel. */
@@ -215,6 +264,8 @@ public final class Connection implements AutoCloseable {
     private FrameReader reader;
     private CallHandler handler = CallHandler.none();
     private ConnectionListener listener = ConnectionListener.none();
+    private SharedRings rings;
+    private long spinNanos = SPIN_NANOS;
 
     private Builder(SocketChannel channel) {
       this.channel = Objects.requireNonNull(channel, "channel");
@@ -251,6 +302,25 @@ public final class Connection implements AutoCloseable {
 
     public Builder listener(ConnectionListener listener) {
       this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Shared-memory rings beside the socket, as the handshake set them up ({@link
+     * Handshake.Accepted#rings()}, {@link Handshake.Welcomed#rings()}); the connection owns them
+     * from now on and unmaps them when it closes. Null (the default) for the socket only.
+     */
+    public Builder rings(SharedRings rings) {
+      this.rings = rings;
+      return this;
+    }
+
+    /**
+     * How long callers poll the ring ({@link #SPIN_NANOS} by default). Tests set it long, so that a
+     * caller is surely polling when its result is sent.
+     */
+    Builder spinNanos(long nanos) {
+      this.spinNanos = nanos;
       return this;
     }
 
@@ -330,27 +400,55 @@ public final class Connection implements AutoCloseable {
   public Value callAndAwait(
       String function, List<Value> args, long timeoutNanos, Map<String, String> metadata)
       throws InterruptedException, ExecutionException {
-    CompletableFuture<Value> f = sendCall(function, args, timeoutNanos, metadata);
+    Thread me = Thread.currentThread();
+    // With rings, take the read role before sending and say "awake": a quick peer then puts its
+    // result on the ring, where this thread polls for it, instead of on the socket.
+    boolean leading =
+        ringIn != null
+            && !me.isVirtual()
+            && me != readerThread
+            && !me.isInterrupted()
+            && readRole.tryLock();
+    if (leading && !ringsClosed) {
+      ringIn.wake();
+    }
+    CompletableFuture<Value> f;
     try {
-      return await(f);
+      f = sendCall(function, args, timeoutNanos, metadata);
+    } catch (RuntimeException e) {
+      if (leading) {
+        stopLeading();
+      }
+      throw e;
+    }
+    try {
+      return await(f, leading);
     } catch (InterruptedException e) {
       f.cancel(true);
       throw e;
     }
   }
 
-  private <T> T await(CompletableFuture<T> f) throws InterruptedException, ExecutionException {
+  /**
+   * Waits for {@code f}, reading for itself when it can.
+   *
+   * @param locked the caller already holds readRole (and must not be virtual or the reader)
+   */
+  private <T> T await(CompletableFuture<T> f, boolean locked)
+      throws InterruptedException, ExecutionException {
     Thread me = Thread.currentThread();
-    if (me.isVirtual() || me == readerThread) {
+    if (!locked && (me.isVirtual() || me == readerThread)) {
       // A virtual thread blocked in a selector would pin its carrier; the reader thread (a
       // listener's dependent stage) must not wait on itself.
       needReader();
       return f.get();
     }
-    if (!f.isDone() && !me.isInterrupted() && readRole.tryLock()) {
+    if (locked || (!f.isDone() && !me.isInterrupted() && readRole.tryLock())) {
       boolean handOff;
       try {
-        lead(f, me);
+        if (!f.isDone() && !me.isInterrupted()) {
+          lead(f, me);
+        }
         // Frames already read, or a frame half read, or calls that no caller reads for: the
         // reader thread takes over now.
         handOff =
@@ -360,11 +458,7 @@ public final class Connection implements AutoCloseable {
                 || waitingUnled.get() > 0
                 || othersWaiting();
       } finally {
-        if (readRole.getHoldCount() == 1) {
-          leader = null;
-        }
-        lastLeadNanos = System.nanoTime();
-        readRole.unlock();
+        stopLeading();
       }
       if (handOff) {
         readerNeeded = true;
@@ -384,7 +478,21 @@ public final class Connection implements AutoCloseable {
     return f.get();
   }
 
-  /** Reads and dispatches frames, holding readRole, until {@code f} is done. */
+  /** Gives up readRole after leading: the incoming ring goes to sleep first. */
+  private void stopLeading() {
+    if (readRole.getHoldCount() == 1) {
+      leader = null;
+      settleRing();
+    }
+    lastLeadNanos = System.nanoTime();
+    readRole.unlock();
+  }
+
+  /**
+   * Reads and dispatches frames, holding readRole, until {@code f} is done. With rings, polls the
+   * incoming ring first (see {@link #SPIN_NANOS}), so a result that comes on it costs no system
+   * call at all.
+   */
   private void lead(CompletableFuture<?> f, Thread me) {
     leader = me;
     // A future completed by another thread (deadline, cancel, close) wakes the selector, so
@@ -395,12 +503,158 @@ public final class Connection implements AutoCloseable {
             readSelector.wakeup();
           }
         });
-    ReadableByteChannel view = leaderView(f, me);
+    LeaderView view = new LeaderView(f, me);
+    if (ringIn != null
+        && !ringsClosed
+        && (spinMisses < SPIN_MISSES || ++spinProbe % SPIN_PROBE_EVERY == 0)) {
+      view.spinUntil = System.nanoTime() + spinNanos;
+      if (!reader.hasReadyFrames()) {
+        // Frames already read from the socket go first (below); otherwise poll at once.
+        try {
+          spinRing(view);
+        } catch (ProtocolException e) {
+          protocolError(e.status());
+          return;
+        } catch (RuntimeException e) {
+          readFailed(e);
+          return;
+        }
+        if (f.isDone()) {
+          return;
+        }
+      }
+    }
     try {
       while (!f.isDone() && readOne(view)) {}
     } catch (StepDown e) {
       // done, or interrupted: the reader keeps any partial frame for the next one to read
     }
+  }
+
+  /**
+   * Polls the incoming ring, dispatching what arrives, until {@code v}'s future is done, its
+   * polling time is over or its thread is interrupted. Holds readRole.
+   */
+  private void spinRing(LeaderView v) throws ProtocolException {
+    boolean got = false;
+    ringIn.wake();
+    for (int i = 1; !v.f.isDone() && !ringsClosed; i++) {
+      if (ringIn.hasRecords()) {
+        drainRing();
+        ringIn.wake(); // a nested leader may have put it to sleep
+        got = true;
+        continue;
+      }
+      // nanoTime costs about as much as a few pauses: look at the clock every 16th round.
+      if ((i & 15) == 0 && (System.nanoTime() - v.spinUntil >= 0 || v.me.isInterrupted())) {
+        v.spinUntil = 0;
+        break;
+      }
+      Thread.onSpinWait();
+    }
+    spinMisses = got ? 0 : spinMisses + 1;
+  }
+
+  /**
+   * Dispatches the frames on the incoming ring, up to those there when it starts (so it ends even
+   * while the peer keeps publishing). Holds readRole.
+   *
+   * @throws ProtocolException a malformed record, or a frame of a kind that must use the socket
+   */
+  private void drainRing() throws ProtocolException {
+    if (ringsClosed) {
+      return;
+    }
+    long end = ringIn.tail();
+    byte[] record;
+    while (ringIn.head() - end < 0 && (record = ringIn.poll()) != null) {
+      ringFramesReceived.increment();
+      sawPeer();
+      ringReader.feed(ByteBuffer.wrap(record), ringSink);
+      Frame f = ringFrame;
+      ringFrame = null;
+      if (!mayUseRing(f)) {
+        throw ProtocolException.invalid(
+            "a " + f.getBodyCase() + " frame on the shared-memory ring; it must use the socket");
+      }
+      dispatch(f);
+      if (closing.get()) {
+        return;
+      }
+    }
+  }
+
+  private Frame ringFrame; // guarded by readRole: the frame drainRing just parsed
+  private final java.util.function.Consumer<Frame> ringSink = f -> ringFrame = f;
+
+  /**
+   * Before blocking on the socket: says "asleep" on the incoming ring, then looks once more. True
+   * when frames had arrived meanwhile and were dispatched: look at the socket again before
+   * blocking. Holds readRole.
+   */
+  private boolean ringSleep() throws ProtocolException {
+    if (ringIn == null || ringsClosed || !ringIn.sleep()) {
+      return false;
+    }
+    ringIn.wake();
+    drainRing();
+    return true;
+  }
+
+  /** A leader stops: the incoming ring goes to sleep, after dispatching what raced in. */
+  private void settleRing() {
+    if (ringIn == null) {
+      return;
+    }
+    try {
+      // Bounded: a frame that races the last look comes with a Wake, or is found by the next
+      // thread that blocks on the socket (every one looks at the ring first).
+      for (int i = 0; i < 4 && ringSleep(); i++) {}
+    } catch (ProtocolException e) {
+      protocolError(e.status());
+    } catch (RuntimeException e) {
+      readFailed(e);
+    }
+  }
+
+  /** The peer sent its first frame after the Welcome: it has mapped the ring file. */
+  private void sawPeer() {
+    if (!peerSeen) {
+      peerSeen = true;
+      rings.unlink();
+    }
+  }
+
+  /** Unmaps the rings, once no thread can touch them. Holds readRole. */
+  private void closeRings() {
+    if (rings == null) {
+      return;
+    }
+    ringOutLock.lock();
+    try {
+      if (!ringsClosed) {
+        ringsClosed = true;
+        rings.close();
+      }
+    } finally {
+      ringOutLock.unlock();
+    }
+  }
+
+  private static boolean mayUseRing(Frame f) {
+    return switch (f.getBodyCase()) {
+      case CALL, RESULT, BATCH, BATCH_RESULT, PING, PONG -> true;
+      default -> false;
+    };
+  }
+
+  /** How many frames went through the shared-memory rings, for tests and benchmarks. */
+  public record RingStats(boolean enabled, long framesSent, long framesReceived, long wakesSent) {}
+
+  /** What the shared-memory rings carried so far (all zero and disabled without rings). */
+  public RingStats ringStats() {
+    return new RingStats(
+        rings != null, ringFramesSent.sum(), ringFramesReceived.sum(), wakesSent.sum());
   }
 
   /** Whether calls, batches or pings wait for frames that the reader thread must read. */
@@ -478,7 +732,7 @@ public final class Connection implements AutoCloseable {
                                   + " ms")
                           .asException()));
     }
-    enqueueBytes(bytes);
+    sendBytes(bytes, true);
     if (closing.get() && outgoing.remove(id, f)) {
       f.completeExceptionally(unavailable().asException());
     }
@@ -517,7 +771,7 @@ public final class Connection implements AutoCloseable {
           outgoingBatches.remove(id, f);
           maybeFinishDrain();
         });
-    enqueueBytes(bytes);
+    sendBytes(bytes, true);
     if (closing.get() && outgoingBatches.remove(id, f)) {
       f.completeExceptionally(unavailable().asException());
     }
@@ -649,6 +903,9 @@ public final class Connection implements AutoCloseable {
         public int read(ByteBuffer dst) throws IOException {
           int n;
           while ((n = channel.read(dst)) == 0 && dst.hasRemaining()) {
+            if (ringSleep()) {
+              continue;
+            }
             readSelector.select();
             readSelector.selectedKeys().clear();
           }
@@ -674,35 +931,62 @@ public final class Connection implements AutoCloseable {
   private static final StepDown STEP_DOWN = new StepDown();
 
   /** The blocking view for a caller leading until {@code f} is done. */
-  private ReadableByteChannel leaderView(CompletableFuture<?> f, Thread me) {
-    return new ReadableByteChannel() {
-      @Override
-      public int read(ByteBuffer dst) throws IOException {
-        int n;
-        while ((n = channel.read(dst)) == 0 && dst.hasRemaining()) {
-          if (f.isDone() || me.isInterrupted()) {
+  private final class LeaderView implements ReadableByteChannel {
+    final CompletableFuture<?> f;
+    final Thread me;
+    long spinUntil; // while polling the ring is still worth it; 0 when over
+
+    LeaderView(CompletableFuture<?> f, Thread me) {
+      this.f = f;
+      this.me = me;
+    }
+
+    @Override
+    public int read(ByteBuffer dst) throws IOException {
+      int n;
+      while ((n = channel.read(dst)) == 0 && dst.hasRemaining()) {
+        if (f.isDone() || me.isInterrupted()) {
+          throw STEP_DOWN;
+        }
+        if (spinUntil != 0) {
+          spinRing(this);
+          if (f.isDone()) {
             throw STEP_DOWN;
           }
-          readSelector.select();
-          readSelector.selectedKeys().clear();
+          continue;
         }
-        return n;
+        if (ringSleep()) {
+          continue;
+        }
+        readSelector.select();
+        readSelector.selectedKeys().clear();
       }
+      return n;
+    }
 
-      @Override
-      public boolean isOpen() {
-        return channel.isOpen();
-      }
+    @Override
+    public boolean isOpen() {
+      return channel.isOpen();
+    }
 
-      @Override
-      public void close() {}
-    };
+    @Override
+    public void close() {}
   }
 
   /** Reads and dispatches one frame; false once the connection has ended. */
   private boolean readOne(ReadableByteChannel view) {
     try {
       Frame f = reader.read(view);
+      if (ringIn != null) {
+        // Frames put on the ring before this one was sent on the socket are dispatched first
+        // (WIRE.md: a Cancel after its Call, a GoAway after results; at the end, the results
+        // before the socket closed). Any frame is also a sign of traffic: poll while at it.
+        sawPeer();
+        if (!ringsClosed && f != null) {
+          ringIn.wake();
+        }
+        drainRing();
+      }
       if (f == null) {
         // After a GoAway either way, the other side closing is the end of a clean drain, as
         // long as none of our calls is left unanswered.
@@ -719,12 +1003,16 @@ public final class Connection implements AutoCloseable {
     } catch (StepDown e) {
       throw e;
     } catch (IOException | RuntimeException e) {
-      if (!closing.get()) {
-        LOG.log(System.Logger.Level.DEBUG, "connection " + name + " read failed", e);
-        terminate(Status.UNAVAILABLE.withDescription("connection " + name + " failed: " + e), null);
-      }
+      readFailed(e);
     }
     return false;
+  }
+
+  private void readFailed(Exception e) {
+    if (!closing.get()) {
+      LOG.log(System.Logger.Level.DEBUG, "connection " + name + " read failed", e);
+      terminate(Status.UNAVAILABLE.withDescription("connection " + name + " failed: " + e), null);
+    }
   }
 
   private void readLoop() {
@@ -741,6 +1029,7 @@ public final class Connection implements AutoCloseable {
       try {
         readerNeeded = false;
         if (!readOne(blockingView)) {
+          closeRings();
           return;
         }
         if (wantLead) {
@@ -785,6 +1074,7 @@ public final class Connection implements AutoCloseable {
       case BATCH -> onBatch(f.getBatch());
       case BATCH_RESULT -> onBatchResult(f.getBatchResult());
       case GOAWAY -> onGoAway(StatusCodec.decode(f.getGoaway().getStatus()));
+      case WAKE -> {} // the ring was drained before this frame was dispatched
       case CHALLENGE, HELLO, WELCOME ->
           protocolError(
               Status.INVALID_ARGUMENT.withDescription(
@@ -1050,10 +1340,44 @@ public final class Connection implements AutoCloseable {
 
   private void enqueue(Frame f) {
     try {
-      enqueueBytes(FrameCodec.encode(f, limits.maxFrameBytes()));
+      sendBytes(FrameCodec.encode(f, limits.maxFrameBytes()), mayUseRing(f));
     } catch (StatusException e) {
       LOG.log(System.Logger.Level.WARNING, "dropped a frame on " + name + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * Sends an encoded frame (length prefix and all): on the outgoing ring when {@code ringOk} and
+   * the ring takes it (WIRE.md: the peer polls, there is room, it is small), else on the socket.
+   */
+  private void sendBytes(byte[] bytes, boolean ringOk) {
+    if (ringOk && ringOut != null && offerToRing(bytes)) {
+      return;
+    }
+    enqueueBytes(bytes);
+  }
+
+  private boolean offerToRing(byte[] bytes) {
+    int r;
+    ringOutLock.lock();
+    try {
+      if (ringsClosed || closing.get()) {
+        return false;
+      }
+      r = ringOut.offer(bytes, FrameCodec.PREFIX_BYTES, bytes.length - FrameCodec.PREFIX_BYTES);
+    } finally {
+      ringOutLock.unlock();
+    }
+    if (r == ShmRing.REFUSED) {
+      return false;
+    }
+    ringFramesSent.increment();
+    if (r == ShmRing.PUBLISHED_ASLEEP) {
+      // The peer stopped polling while we published: tell it on the socket.
+      wakesSent.increment();
+      enqueueBytes(WAKE);
+    }
+    return true;
   }
 
   private void enqueueBytes(byte[] bytes) {
@@ -1088,7 +1412,7 @@ public final class Connection implements AutoCloseable {
     } catch (StatusException e) {
       bytes = FrameCodec.encode(instead.apply(e.status()), limits.maxFrameBytes());
     }
-    enqueueBytes(bytes);
+    sendBytes(bytes, true);
   }
 
   private void sendResult(long id, Value v, Status s) {
@@ -1171,6 +1495,9 @@ public final class Connection implements AutoCloseable {
       return;
     }
     closeReason = reason;
+    if (rings != null) {
+      rings.unlink(); // unmapped by the reader thread once it stops
+    }
     StatusException gone = unavailable().asException();
     for (Long id : outgoing.keySet()) {
       CompletableFuture<Value> f = outgoing.remove(id);

@@ -14,9 +14,11 @@ import io.polycall.wire.proto.GoAway;
 import io.polycall.wire.proto.Hello;
 import io.polycall.wire.proto.Role;
 import io.polycall.wire.proto.Welcome;
+import io.polycall.worker.internal.SharedRings;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -37,6 +39,11 @@ import javax.crypto.spec.SecretKeySpec;
  *      |  &lt;------------ Welcome{version, limits}      |  or GoAway{UNAUTHENTICATED}, close
  * </pre>
  *
+ * <p>A peer that lists {@code "shm-rings/1"} in {@code Hello.features} gets shared-memory rings
+ * beside the socket when the hub offers them ({@link RingFactory}): the hub creates the file and
+ * names it in {@code Welcome.rings}, the peer maps it (WIRE.md, "Shared-memory rings"). Both hand
+ * them to {@link Connection.Builder#rings}.
+ *
  * <p>Both methods block on the socket until the handshake is done; a peer that never answers holds
  * the calling thread, so callers close the channel from elsewhere after their own timeout. On
  * failure the channel is closed (after a {@code GoAway} where WIRE.md asks for one). On success,
@@ -50,11 +57,31 @@ public final class Handshake {
   public static final int VERSION = 1;
 
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final System.Logger LOG = System.getLogger(Handshake.class.getName());
 
   private Handshake() {}
 
-  /** What the hub learned from a peer that passed the handshake. */
-  public record Accepted(Hello hello, FrameReader reader, WireLimits limits) {
+  /**
+   * Makes the shared-memory rings for a peer that offers them, or declines (null). Called by {@link
+   * #accept} on the handshaking thread, after the peer's proof was checked.
+   */
+  @FunctionalInterface
+  public interface RingFactory {
+    /** Rings for this peer, or null for the socket only. */
+    SharedRings create(Hello hello) throws IOException;
+
+    /** Rings of {@code ringBytes} each way for every peer, files in {@code directory}. */
+    static RingFactory in(Path directory, int ringBytes) {
+      return hello -> SharedRings.create(directory, ringBytes);
+    }
+  }
+
+  /**
+   * What the hub learned from a peer that passed the handshake.
+   *
+   * @param rings the shared-memory rings named in the Welcome, or null
+   */
+  public record Accepted(Hello hello, FrameReader reader, WireLimits limits, SharedRings rings) {
     public Role role() {
       return hello.getRole();
     }
@@ -65,8 +92,13 @@ public final class Handshake {
     }
   }
 
-  /** What a peer learned from the hub's Welcome. */
-  public record Welcomed(Welcome welcome, FrameReader reader, WireLimits limits) {}
+  /**
+   * What a peer learned from the hub's Welcome.
+   *
+   * @param rings the hub's shared-memory rings, mapped, or null
+   */
+  public record Welcomed(
+      Welcome welcome, FrameReader reader, WireLimits limits, SharedRings rings) {}
 
   /**
    * The hub side: sends a Challenge, checks the Hello, answers Welcome.
@@ -89,6 +121,22 @@ public final class Handshake {
       boolean allowClients,
       WireLimits limits,
       String nodeId)
+      throws IOException {
+    return accept(channel, secrets, allowClients, limits, nodeId, null);
+  }
+
+  /**
+   * {@link #accept(SocketChannel, WorkerSecrets, boolean, WireLimits, String)}, offering
+   * shared-memory rings from {@code rings} (null: never) to a peer whose Hello lists {@code
+   * "shm-rings/1"}. A factory that fails is logged and the peer gets the socket only.
+   */
+  public static Accepted accept(
+      SocketChannel channel,
+      WorkerSecrets secrets,
+      boolean allowClients,
+      WireLimits limits,
+      String nodeId,
+      RingFactory rings)
       throws IOException {
     FrameWriter out = FrameWriter.of(channel, limits);
     FrameReader in = FrameReader.of(limits);
@@ -135,23 +183,40 @@ public final class Handshake {
         refuse(out, denied);
         throw denied.asException();
       }
+      SharedRings shared = null;
       try {
-        out.write(
-            Frame.newBuilder()
-                .setWelcome(
-                    Welcome.newBuilder()
-                        .setVersion(VERSION)
-                        .setLimits(limits.toProto())
-                        .setNodeId(nodeId == null ? "" : nodeId))
-                .build());
+        Welcome.Builder welcome =
+            Welcome.newBuilder()
+                .setVersion(VERSION)
+                .setLimits(limits.toProto())
+                .setNodeId(nodeId == null ? "" : nodeId);
+        if (rings != null && hello.getFeaturesList().contains(SharedRings.FEATURE)) {
+          try {
+            shared = rings.create(hello);
+          } catch (IOException | RuntimeException e) {
+            LOG.log(
+                System.Logger.Level.WARNING,
+                "no shared-memory rings for pid " + hello.getPid() + ", socket only: " + e);
+          }
+          if (shared != null) {
+            welcome.setRings(
+                io.polycall.wire.proto.SharedRings.newBuilder()
+                    .setPath(shared.path().toString())
+                    .setRingBytes(shared.ringBytes()));
+          }
+        }
+        out.write(Frame.newBuilder().setWelcome(welcome).build());
       } catch (IOException | RuntimeException e) {
+        if (shared != null) {
+          shared.close();
+        }
         if (hello.getRole() == Role.WORKER) {
           secrets.release(hello.getWorkerId());
         }
         throw e;
       }
       ok = true;
-      return new Accepted(hello, in, limits);
+      return new Accepted(hello, in, limits, shared);
     } finally {
       if (!ok) {
         channel.close();
@@ -202,6 +267,16 @@ public final class Handshake {
    * @throws IOException the socket failed or closed
    */
   public static Welcomed connect(SocketChannel channel, PeerCredentials me) throws IOException {
+    return connect(channel, me, false);
+  }
+
+  /**
+   * {@link #connect(SocketChannel, PeerCredentials)}, offering {@code "shm-rings/1"} when {@code
+   * offerRings}: if the hub names a ring file, it is mapped and returned in {@link
+   * Welcomed#rings()}; a file that cannot be mapped is logged and the socket alone is used.
+   */
+  public static Welcomed connect(SocketChannel channel, PeerCredentials me, boolean offerRings)
+      throws IOException {
     FrameReader in = FrameReader.of(WireLimits.DEFAULT);
     FrameWriter out = FrameWriter.of(channel, WireLimits.DEFAULT);
     boolean ok = false;
@@ -227,6 +302,9 @@ public final class Handshake {
               .setLanguage(me.language())
               .setSdkVersion(me.sdkVersion())
               .setPid((int) me.pid());
+      if (offerRings) {
+        hello.addFeatures(SharedRings.FEATURE);
+      }
       if (me.role() == Role.WORKER) {
         hello
             .setWorkerId(me.workerId())
@@ -241,9 +319,20 @@ public final class Handshake {
       switch (answer.getBodyCase()) {
         case WELCOME -> {
           WireLimits limits = WireLimits.fromProto(answer.getWelcome().getLimits());
+          SharedRings shared = null;
+          if (offerRings && answer.getWelcome().hasRings()) {
+            var r = answer.getWelcome().getRings();
+            try {
+              shared = SharedRings.open(Path.of(r.getPath()), r.getRingBytes());
+            } catch (IOException | RuntimeException e) {
+              LOG.log(
+                  System.Logger.Level.WARNING,
+                  "cannot map the shared-memory rings " + r.getPath() + ", socket only: " + e);
+            }
+          }
           ok = true;
           // Frames after the Welcome are read with the limits it announced.
-          return new Welcomed(answer.getWelcome(), withLimits(in, limits), limits);
+          return new Welcomed(answer.getWelcome(), withLimits(in, limits), limits, shared);
         }
         case GOAWAY -> throw StatusCodec.decode(answer.getGoaway().getStatus()).asException();
         default -> throw ProtocolException.invalid("expected Welcome, got " + answer.getBodyCase());

@@ -25,6 +25,9 @@ import java.util.Objects;
  * @param maxInFlight calls one process may have in flight; past it, RESOURCE_EXHAUSTED
  * @param workingDirectory where the processes start; null for the hub's own
  * @param startTimeout how long a process may take to connect and announce before it is restarted
+ * @param sharedRings whether a worker that offers shared-memory rings (WIRE.md, {@code
+ *     shm-rings/1}) gets them: on by default; off, or system property {@code polycall.rings=false}
+ *     for the whole hub, keeps every frame on the socket
  */
 public record WorkerSpec(
     String name,
@@ -34,7 +37,8 @@ public record WorkerSpec(
     Map<String, String> environment,
     int maxInFlight,
     Path workingDirectory,
-    Duration startTimeout) {
+    Duration startTimeout,
+    boolean sharedRings) {
 
   public WorkerSpec {
     Objects.requireNonNull(name, "name");
@@ -51,6 +55,28 @@ public record WorkerSpec(
       throw new IllegalArgumentException("worker pool " + name + " needs maxInFlight >= 1");
     }
     Objects.requireNonNull(startTimeout, "startTimeout");
+  }
+
+  /** A spec with shared-memory rings on. */
+  public WorkerSpec(
+      String name,
+      String language,
+      List<String> command,
+      int processes,
+      Map<String, String> environment,
+      int maxInFlight,
+      Path workingDirectory,
+      Duration startTimeout) {
+    this(
+        name,
+        language,
+        command,
+        processes,
+        environment,
+        maxInFlight,
+        workingDirectory,
+        startTimeout,
+        true);
   }
 
   /** A Python pool: {@code python -m polycall.worker --module M ...}. */
@@ -75,26 +101,80 @@ public record WorkerSpec(
 
   public WorkerSpec withProcesses(int n) {
     return new WorkerSpec(
-        name, language, command, n, environment, maxInFlight, workingDirectory, startTimeout);
+        name,
+        language,
+        command,
+        n,
+        environment,
+        maxInFlight,
+        workingDirectory,
+        startTimeout,
+        sharedRings);
   }
 
   public WorkerSpec withEnvironment(Map<String, String> env) {
     return new WorkerSpec(
-        name, language, command, processes, env, maxInFlight, workingDirectory, startTimeout);
+        name,
+        language,
+        command,
+        processes,
+        env,
+        maxInFlight,
+        workingDirectory,
+        startTimeout,
+        sharedRings);
   }
 
   public WorkerSpec withMaxInFlight(int calls) {
     return new WorkerSpec(
-        name, language, command, processes, environment, calls, workingDirectory, startTimeout);
+        name,
+        language,
+        command,
+        processes,
+        environment,
+        calls,
+        workingDirectory,
+        startTimeout,
+        sharedRings);
   }
 
   public WorkerSpec withWorkingDirectory(Path dir) {
     return new WorkerSpec(
-        name, language, command, processes, environment, maxInFlight, dir, startTimeout);
+        name,
+        language,
+        command,
+        processes,
+        environment,
+        maxInFlight,
+        dir,
+        startTimeout,
+        sharedRings);
+  }
+
+  /** Whether workers that offer shared-memory rings get them (on by default). */
+  public WorkerSpec withSharedRings(boolean on) {
+    return new WorkerSpec(
+        name,
+        language,
+        command,
+        processes,
+        environment,
+        maxInFlight,
+        workingDirectory,
+        startTimeout,
+        on);
   }
 
   public WorkerSpec withStartTimeout(Duration timeout) {
     return new WorkerSpec(
-        name, language, command, processes, environment, maxInFlight, workingDirectory, timeout);
+        name,
+        language,
+        command,
+        processes,
+        environment,
+        maxInFlight,
+        workingDirectory,
+        timeout,
+        sharedRings);
   }
 }

@@ -12,6 +12,8 @@ import io.polycall.Value;
 import io.polycall.spi.BoundFunction;
 import io.polycall.spi.Bridge;
 import io.polycall.wire.WireLimits;
+import io.polycall.wire.proto.Hello;
+import io.polycall.worker.internal.SharedRings;
 import io.polycall.worker.internal.WorkerPool;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -72,6 +74,7 @@ public final class WorkerSupervisor implements Bridge {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Duration pingInterval;
   private final String nodeId = "node-" + ProcessHandle.current().pid();
+  private volatile Path ringDirectory; // where ring files go, found at the first use
 
   private WorkerSupervisor(
       Registry registry,
@@ -184,6 +187,15 @@ public final class WorkerSupervisor implements Bridge {
     return p == null ? 0 : p.spawnCount();
   }
 
+  /**
+   * What the shared-memory rings of each connected process of a pool carried so far (WIRE.md,
+   * shm-rings/1), for tests and benchmarks.
+   */
+  public List<Connection.RingStats> ringStats(String pool) {
+    WorkerPool p = pools.get(pool);
+    return p == null ? List.of() : p.ringStats();
+  }
+
   /** Functions every peer can use: discovery for clients that have no registry of their own. */
   private void registerBuiltins() {
     Signature sig = Signature.parse("polycall.functions(pattern: string) -> list<string>");
@@ -244,7 +256,7 @@ public final class WorkerSupervisor implements Bridge {
                 });
     Handshake.Accepted accepted;
     try {
-      accepted = Handshake.accept(ch, secrets, true, limits, nodeId);
+      accepted = Handshake.accept(ch, secrets, true, limits, nodeId, this::ringsFor);
     } catch (StatusException e) {
       LOG.log(Level.WARNING, "refused a connection: {0}", e.status());
       return;
@@ -256,20 +268,23 @@ public final class WorkerSupervisor implements Bridge {
       watchdog.interrupt();
     }
     Connection.Builder b =
-        Connection.builder(ch).reader(accepted.reader()).limits(accepted.limits());
+        Connection.builder(ch)
+            .reader(accepted.reader())
+            .limits(accepted.limits())
+            .rings(accepted.rings());
     if (accepted.role() == io.polycall.wire.proto.Role.WORKER) {
       String id = accepted.workerId();
-      WorkerPool pool = pools.get(id.substring(0, Math.max(0, id.lastIndexOf('-'))));
+      WorkerPool pool = pools.get(poolOf(id));
       if (pool == null) {
         LOG.log(Level.WARNING, "worker {0} has no pool; closing", id);
-        closeQuietly(ch);
+        closeQuietly(ch, accepted.rings());
         return;
       }
       try {
         pool.attach(id, b);
       } catch (StatusException e) {
         LOG.log(Level.WARNING, "worker {0}: {1}", id, e.status());
-        closeQuietly(ch);
+        closeQuietly(ch, accepted.rings());
       }
       return;
     }
@@ -296,6 +311,32 @@ public final class WorkerSupervisor implements Bridge {
                 })
             .start();
     clients.add(c);
+  }
+
+  private static String poolOf(String workerId) {
+    return workerId.substring(0, Math.max(0, workerId.lastIndexOf('-')));
+  }
+
+  /**
+   * Shared-memory rings for a peer that offers them (WIRE.md, shm-rings/1): for clients and for
+   * workers of pools that allow them, unless system property {@code polycall.rings} is {@code
+   * false} (read at each handshake, so a benchmark can compare both in one run).
+   */
+  private SharedRings ringsFor(Hello hello) throws IOException {
+    if (!Boolean.parseBoolean(System.getProperty("polycall.rings", "true"))) {
+      return null;
+    }
+    if (hello.getRole() == io.polycall.wire.proto.Role.WORKER) {
+      WorkerPool pool = pools.get(poolOf(hello.getWorkerId()));
+      if (pool == null || !pool.spec().sharedRings()) {
+        return null;
+      }
+    }
+    Path dir = ringDirectory;
+    if (dir == null) {
+      dir = ringDirectory = SharedRings.directory(directory.path());
+    }
+    return SharedRings.create(dir, SharedRings.DEFAULT_RING_BYTES);
   }
 
   /**
@@ -326,6 +367,13 @@ public final class WorkerSupervisor implements Bridge {
         p.pingAll(pingInterval);
       }
     }
+  }
+
+  private static void closeQuietly(SocketChannel ch, SharedRings rings) {
+    if (rings != null) {
+      rings.close();
+    }
+    closeQuietly(ch);
   }
 
   private static void closeQuietly(SocketChannel ch) {

@@ -27,6 +27,13 @@ final class Harness implements AutoCloseable {
   final ServerSocketChannel server;
   final WorkerSecrets secrets = new WorkerSecrets();
   WireLimits limits = WireLimits.DEFAULT;
+
+  /** Shared-memory rings of this many bytes each way for every connection; 0 for none. */
+  int ringBytes;
+
+  /** How long callers poll the ring (Connection.Builder#spinNanos). */
+  long spinNanos = Connection.SPIN_NANOS;
+
   private final List<AutoCloseable> toClose = new ArrayList<>();
 
   Harness() throws IOException {
@@ -54,13 +61,16 @@ final class Harness implements AutoCloseable {
     byte[] secret = secrets.register(workerId);
     CompletableFuture<Connection> hub = acceptOne(hubHandler, hubListener);
     SocketChannel ch = connectRaw();
-    Handshake.Welcomed w = Handshake.connect(ch, PeerCredentials.worker(workerId, secret));
+    Handshake.Welcomed w =
+        Handshake.connect(ch, PeerCredentials.worker(workerId, secret), ringBytes > 0);
     Connection worker =
         track(
             Connection.builder(ch)
                 .name("worker-" + workerId)
                 .reader(w.reader())
                 .limits(w.limits())
+                .rings(w.rings())
+                .spinNanos(spinNanos)
                 .handler(workerHandler)
                 .start());
     return new Pair(await(hub), worker, ch);
@@ -74,13 +84,22 @@ final class Harness implements AutoCloseable {
             () -> {
               try {
                 SocketChannel ch = server.accept();
-                Handshake.Accepted a = Handshake.accept(ch, secrets, true, limits, "test-hub");
+                Handshake.Accepted a =
+                    Handshake.accept(
+                        ch,
+                        secrets,
+                        true,
+                        limits,
+                        "test-hub",
+                        ringBytes > 0 ? Handshake.RingFactory.in(dir.path(), ringBytes) : null);
                 hub.complete(
                     track(
                         Connection.builder(ch)
                             .name("hub")
                             .reader(a.reader())
                             .limits(a.limits())
+                            .rings(a.rings())
+                            .spinNanos(spinNanos)
                             .handler(handler)
                             .listener(listener)
                             .start()));

@@ -573,6 +573,18 @@ public final class WorkerPool {
     return out;
   }
 
+  /** What the shared-memory rings of each connected process carried so far. */
+  public List<Connection.RingStats> ringStats() {
+    List<Connection.RingStats> out = new ArrayList<>();
+    for (WorkerProcess p : snapshot()) {
+      Connection c = p == null ? null : p.connection();
+      if (c != null) {
+        out.add(c.ringStats());
+      }
+    }
+    return out;
+  }
+
   /** How many processes were started in all, restarts included. */
   public int spawnCount() {
     return spawned.get();
