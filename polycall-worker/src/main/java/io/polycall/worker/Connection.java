@@ -77,6 +77,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *       aside, for at most {@value #LINGER_NANOS} ns after such a caller stopped, unless a call,
  *       batch or ping that nobody reads for needs it. Frames are read and dispatched by one thread
  *       at a time, in order.
+ *   <li>With shared-memory rings ({@link Builder#rings}), frames that may use them go on the
+ *       outgoing ring while the peer polls it. A platform thread in {@link #callAndAwait} polls the
+ *       incoming ring for its result for up to {@value #SPIN_NANOS} ns (one such thread at a time,
+ *       so never more than one spinning core), dispatching whatever arrives there; frames from the
+ *       ring may thus be dispatched beside the socket's, but a socket frame is dispatched only
+ *       after every ring frame sent before it (WIRE.md).
  *   <li>Frames leave in the order they were sent. A sending thread writes its frame itself when
  *       nothing is queued ahead of it and the socket takes it whole; the socket is non-blocking, so
  *       such a write never waits, and interrupting the thread cannot close the socket (only
@@ -148,6 +154,9 @@ public final class Connection implements AutoCloseable {
 
   private static final int SPIN_PROBE_EVERY = 64;
 
+  /** Polls of the ring with a pause instruction (a few us) before polls yield the core. */
+  private static final int SPIN_PAUSES = 64;
+
   private static final byte[] WAKE =
       FrameCodec.encode(Frame.newBuilder().setWake(Wake.getDefaultInstance()).build());
 
@@ -205,19 +214,25 @@ public final class Connection implements AutoCloseable {
   private final AtomicInteger waitingUnled = new AtomicInteger(); // callAndAwait, not leading
 
   // Shared-memory rings (WIRE.md, shm-rings/1), or null. Frames that may use them go on ringOut
-  // when the peer polls it (else on the socket). ringIn is consumed by whoever holds readRole:
-  // before dispatching any socket frame, when the socket has nothing, and (platform threads in
-  // callAndAwait) by polling it for up to SPIN_NANOS. Its awake flag is 1 only while a readRole
-  // holder runs, never while one blocks on the socket.
+  // when the peer polls it (else on the socket). ringIn is consumed by whoever holds ringRole:
+  // a platform thread in callAndAwait, which polls it for up to spinNanos after sending its
+  // call (whether or not it also reads the socket: the reader thread may stay blocked on the
+  // socket meanwhile); or the thread holding readRole, before it dispatches any socket frame and
+  // before it blocks on the socket. Lock order: readRole, then ringRole. Whoever gives up
+  // ringRole after polling puts the ring to sleep first (awake = 0, fence, look again), so a
+  // frame published later comes with a Wake on the socket; a readRole holder that finds
+  // ringRole taken may block on the socket at once, since the holder will do just that.
   private final SharedRings rings;
   private final ShmRing ringOut;
   private final ShmRing ringIn;
   private final ReentrantLock ringOutLock = new ReentrantLock();
+  private final ReentrantLock ringRole = new ReentrantLock();
+  private volatile boolean ringWanted; // the socket reader waits for ringRole: stop polling
   private final FrameReader ringReader;
-  private boolean ringsClosed; // guarded by readRole and ringOutLock (both held to set it)
+  private boolean ringsClosed; // guarded by ringRole and ringOutLock (both held to set it)
   private volatile boolean peerSeen; // a frame from the peer arrived: it has mapped the file
-  private int spinMisses; // guarded by readRole
-  private int spinProbe; // guarded by readRole
+  private int spinMisses; // guarded by ringRole
+  private int spinProbe; // guarded by ringRole
   private final long spinNanos;
   private final LongAdder ringFramesSent = new LongAdder();
   private final LongAdder ringFramesReceived = new LongAdder();
@@ -401,54 +416,51 @@ public final class Connection implements AutoCloseable {
       String function, List<Value> args, long timeoutNanos, Map<String, String> metadata)
       throws InterruptedException, ExecutionException {
     Thread me = Thread.currentThread();
-    // With rings, take the read role before sending and say "awake": a quick peer then puts its
-    // result on the ring, where this thread polls for it, instead of on the socket.
-    boolean leading =
-        ringIn != null
-            && !me.isVirtual()
-            && me != readerThread
-            && !me.isInterrupted()
-            && readRole.tryLock();
-    if (leading && !ringsClosed) {
-      ringIn.wake();
-    }
     CompletableFuture<Value> f;
-    try {
-      f = sendCall(function, args, timeoutNanos, metadata);
-    } catch (RuntimeException e) {
-      if (leading) {
-        stopLeading();
+    if (ringIn != null
+        && !me.isVirtual()
+        && me != readerThread
+        && !me.isInterrupted()
+        && ringRole.tryLock()) {
+      // Say "awake" before sending: a quick peer then puts its result on the ring, where this
+      // thread polls for it, and nobody makes a system call or wakes a thread for it.
+      try {
+        boolean spin =
+            !ringsClosed && (spinMisses < SPIN_MISSES || ++spinProbe % SPIN_PROBE_EVERY == 0);
+        if (spin) {
+          ringIn.wake();
+        }
+        f = sendCall(function, args, timeoutNanos, metadata);
+        if (spin) {
+          spinRing(f, me);
+        }
+      } finally {
+        settleRing();
+        ringRole.unlock();
       }
-      throw e;
+    } else {
+      f = sendCall(function, args, timeoutNanos, metadata);
     }
     try {
-      return await(f, leading);
+      return await(f);
     } catch (InterruptedException e) {
       f.cancel(true);
       throw e;
     }
   }
 
-  /**
-   * Waits for {@code f}, reading for itself when it can.
-   *
-   * @param locked the caller already holds readRole (and must not be virtual or the reader)
-   */
-  private <T> T await(CompletableFuture<T> f, boolean locked)
-      throws InterruptedException, ExecutionException {
+  private <T> T await(CompletableFuture<T> f) throws InterruptedException, ExecutionException {
     Thread me = Thread.currentThread();
-    if (!locked && (me.isVirtual() || me == readerThread)) {
+    if (me.isVirtual() || me == readerThread) {
       // A virtual thread blocked in a selector would pin its carrier; the reader thread (a
       // listener's dependent stage) must not wait on itself.
       needReader();
       return f.get();
     }
-    if (locked || (!f.isDone() && !me.isInterrupted() && readRole.tryLock())) {
+    if (!f.isDone() && !me.isInterrupted() && readRole.tryLock()) {
       boolean handOff;
       try {
-        if (!f.isDone() && !me.isInterrupted()) {
-          lead(f, me);
-        }
+        lead(f, me);
         // Frames already read, or a frame half read, or calls that no caller reads for: the
         // reader thread takes over now.
         handOff =
@@ -478,21 +490,16 @@ public final class Connection implements AutoCloseable {
     return f.get();
   }
 
-  /** Gives up readRole after leading: the incoming ring goes to sleep first. */
+  /** Gives up readRole after leading. */
   private void stopLeading() {
     if (readRole.getHoldCount() == 1) {
       leader = null;
-      settleRing();
     }
     lastLeadNanos = System.nanoTime();
     readRole.unlock();
   }
 
-  /**
-   * Reads and dispatches frames, holding readRole, until {@code f} is done. With rings, polls the
-   * incoming ring first (see {@link #SPIN_NANOS}), so a result that comes on it costs no system
-   * call at all.
-   */
+  /** Reads and dispatches frames, holding readRole, until {@code f} is done. */
   private void lead(CompletableFuture<?> f, Thread me) {
     leader = me;
     // A future completed by another thread (deadline, cancel, close) wakes the selector, so
@@ -504,26 +511,6 @@ public final class Connection implements AutoCloseable {
           }
         });
     LeaderView view = new LeaderView(f, me);
-    if (ringIn != null
-        && !ringsClosed
-        && (spinMisses < SPIN_MISSES || ++spinProbe % SPIN_PROBE_EVERY == 0)) {
-      view.spinUntil = System.nanoTime() + spinNanos;
-      if (!reader.hasReadyFrames()) {
-        // Frames already read from the socket go first (below); otherwise poll at once.
-        try {
-          spinRing(view);
-        } catch (ProtocolException e) {
-          protocolError(e.status());
-          return;
-        } catch (RuntimeException e) {
-          readFailed(e);
-          return;
-        }
-        if (f.isDone()) {
-          return;
-        }
-      }
-    }
     try {
       while (!f.isDone() && readOne(view)) {}
     } catch (StepDown e) {
@@ -532,32 +519,44 @@ public final class Connection implements AutoCloseable {
   }
 
   /**
-   * Polls the incoming ring, dispatching what arrives, until {@code v}'s future is done, its
-   * polling time is over or its thread is interrupted. Holds readRole.
+   * Polls the incoming ring, dispatching what arrives, until {@code f} is done, spinNanos have
+   * passed, the thread is interrupted, or the socket reader needs the ring. Holds ringRole.
    */
-  private void spinRing(LeaderView v) throws ProtocolException {
+  private void spinRing(CompletableFuture<?> f, Thread me) {
+    long until = System.nanoTime() + spinNanos;
     boolean got = false;
-    ringIn.wake();
-    for (int i = 1; !v.f.isDone() && !ringsClosed; i++) {
-      if (ringIn.hasRecords()) {
-        drainRing();
-        ringIn.wake(); // a nested leader may have put it to sleep
-        got = true;
-        continue;
+    try {
+      for (int i = 1; !f.isDone() && !ringWanted && !ringsClosed && !closing.get(); i++) {
+        if (ringIn.hasRecords()) {
+          drainRing();
+          ringIn.wake(); // a listener's nested call may have put it to sleep
+          got = true;
+          continue;
+        }
+        // nanoTime costs about as much as a few pauses: look at the clock every 16th round.
+        if ((i & 15) == 0 && (System.nanoTime() - until >= 0 || me.isInterrupted())) {
+          break;
+        }
+        if (i < SPIN_PAUSES) {
+          Thread.onSpinWait();
+        } else {
+          // With more runnable threads than cores (the peer, our handlers, other processes),
+          // a pure spin would hold a core that the peer needs to produce the very result we
+          // wait for: give it up each round; it costs a system call, not a wake-up.
+          Thread.yield();
+        }
       }
-      // nanoTime costs about as much as a few pauses: look at the clock every 16th round.
-      if ((i & 15) == 0 && (System.nanoTime() - v.spinUntil >= 0 || v.me.isInterrupted())) {
-        v.spinUntil = 0;
-        break;
-      }
-      Thread.onSpinWait();
+    } catch (ProtocolException e) {
+      protocolError(e.status());
+    } catch (RuntimeException e) {
+      readFailed(e);
     }
     spinMisses = got ? 0 : spinMisses + 1;
   }
 
   /**
    * Dispatches the frames on the incoming ring, up to those there when it starts (so it ends even
-   * while the peer keeps publishing). Holds readRole.
+   * while the peer keeps publishing). Holds ringRole.
    *
    * @throws ProtocolException a malformed record, or a frame of a kind that must use the socket
    */
@@ -584,36 +583,52 @@ public final class Connection implements AutoCloseable {
     }
   }
 
-  private Frame ringFrame; // guarded by readRole: the frame drainRing just parsed
+  private Frame ringFrame; // guarded by ringRole: the frame drainRing just parsed
   private final java.util.function.Consumer<Frame> ringSink = f -> ringFrame = f;
 
   /**
-   * Before blocking on the socket: says "asleep" on the incoming ring, then looks once more. True
-   * when frames had arrived meanwhile and were dispatched: look at the socket again before
-   * blocking. Holds readRole.
+   * Before blocking on the socket (holding readRole): says "asleep" on the incoming ring, then
+   * looks once more. True when frames had arrived meanwhile and were dispatched: look at the socket
+   * again before blocking. False when a caller polls the ring: it puts the ring to sleep when it
+   * stops, and whatever comes later comes with a Wake.
    */
   private boolean ringSleep() throws ProtocolException {
-    if (ringIn == null || ringsClosed || !ringIn.sleep()) {
+    if (ringIn == null || !ringRole.tryLock()) {
       return false;
     }
-    ringIn.wake();
-    drainRing();
-    return true;
+    try {
+      if (ringsClosed || !ringIn.sleep()) {
+        return false;
+      }
+      drainRing();
+      return true;
+    } finally {
+      ringRole.unlock();
+    }
   }
 
-  /** A leader stops: the incoming ring goes to sleep, after dispatching what raced in. */
+  /**
+   * Puts the incoming ring to sleep before giving up ringRole, dispatching what raced in. Ends: the
+   * peer publishes only after seeing awake = 1, and awake stays 0 throughout.
+   */
   private void settleRing() {
-    if (ringIn == null) {
-      return;
-    }
     try {
-      // Bounded: a frame that races the last look comes with a Wake, or is found by the next
-      // thread that blocks on the socket (every one looks at the ring first).
-      for (int i = 0; i < 4 && ringSleep(); i++) {}
+      while (!ringsClosed && ringIn.sleep()) {
+        drainRing();
+      }
     } catch (ProtocolException e) {
       protocolError(e.status());
     } catch (RuntimeException e) {
       readFailed(e);
+    }
+  }
+
+  /** Takes ringRole for the socket reader, asking a polling caller to stop. */
+  private void lockRingRole() {
+    if (!ringRole.tryLock()) {
+      ringWanted = true;
+      ringRole.lock();
+      ringWanted = false;
     }
   }
 
@@ -625,11 +640,12 @@ public final class Connection implements AutoCloseable {
     }
   }
 
-  /** Unmaps the rings, once no thread can touch them. Holds readRole. */
+  /** Unmaps the rings, once no thread can touch them (called when the reader thread ends). */
   private void closeRings() {
     if (rings == null) {
       return;
     }
+    lockRingRole();
     ringOutLock.lock();
     try {
       if (!ringsClosed) {
@@ -638,6 +654,7 @@ public final class Connection implements AutoCloseable {
       }
     } finally {
       ringOutLock.unlock();
+      ringRole.unlock();
     }
   }
 
@@ -934,7 +951,6 @@ public final class Connection implements AutoCloseable {
   private final class LeaderView implements ReadableByteChannel {
     final CompletableFuture<?> f;
     final Thread me;
-    long spinUntil; // while polling the ring is still worth it; 0 when over
 
     LeaderView(CompletableFuture<?> f, Thread me) {
       this.f = f;
@@ -947,13 +963,6 @@ public final class Connection implements AutoCloseable {
       while ((n = channel.read(dst)) == 0 && dst.hasRemaining()) {
         if (f.isDone() || me.isInterrupted()) {
           throw STEP_DOWN;
-        }
-        if (spinUntil != 0) {
-          spinRing(this);
-          if (f.isDone()) {
-            throw STEP_DOWN;
-          }
-          continue;
         }
         if (ringSleep()) {
           continue;
@@ -982,10 +991,15 @@ public final class Connection implements AutoCloseable {
         // (WIRE.md: a Cancel after its Call, a GoAway after results; at the end, the results
         // before the socket closed). Any frame is also a sign of traffic: poll while at it.
         sawPeer();
-        if (!ringsClosed && f != null) {
-          ringIn.wake();
+        lockRingRole();
+        try {
+          if (!ringsClosed && f != null) {
+            ringIn.wake();
+          }
+          drainRing();
+        } finally {
+          ringRole.unlock();
         }
-        drainRing();
       }
       if (f == null) {
         // After a GoAway either way, the other side closing is the end of a clean drain, as
