@@ -97,8 +97,10 @@ public final class CrossLangHarness {
       if (py4j != null && poly != null) {
         lines.add(ratio("py4j p50 / polycall Python p50 (target >= 5x)", py4j.p50() / poly.p50()));
       }
+      lines.add(rings(workers, "bench"));
       if (node) {
         measureBridge(pc, "benchjs", "Node", n, lines, null);
+        lines.add(rings(workers, "benchjs"));
       }
     }
 
@@ -180,6 +182,25 @@ public final class CrossLangHarness {
             "%-44s %8.2f ms (target <= 10 ms)",
             "  8 MB round trip p50",
             big.p50() / 1e3));
+  }
+
+  /** Frames the shared-memory rings carried for a pool (-Dpolycall.rings=false turns them off). */
+  private static String rings(WorkerSupervisor workers, String pool) {
+    long sent = 0;
+    long received = 0;
+    long wakes = 0;
+    boolean on = false;
+    for (var s : workers.ringStats(pool)) {
+      on |= s.enabled();
+      sent += s.framesSent();
+      received += s.framesReceived();
+      wakes += s.wakesSent();
+    }
+    return String.format(
+        Locale.ROOT,
+        "%-44s %s",
+        "  " + pool + " shared-memory rings",
+        on ? "frames sent " + sent + ", received " + received + ", wakes sent " + wakes : "off");
   }
 
   private static String ratio(String what, double r) {
