@@ -280,7 +280,9 @@ public final class Connection implements AutoCloseable {
     private CallHandler handler = CallHandler.none();
     private ConnectionListener listener = ConnectionListener.none();
     private SharedRings rings;
-    private long spinNanos = SPIN_NANOS;
+    // -Dpolycall.rings.spinMicros: for benchmarks that compare, and tests that need a caller
+    // surely polling when its result is sent.
+    private long spinNanos = Long.getLong("polycall.rings.spinMicros", SPIN_NANOS / 1000) * 1000;
 
     private Builder(SocketChannel channel) {
       this.channel = Objects.requireNonNull(channel, "channel");
