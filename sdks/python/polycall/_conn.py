@@ -38,6 +38,7 @@ from .codec import (
     MAX_DEPTH,
     MAX_FRAME_BYTES,
     ProtocolError,
+    _decode,
     batch_entry_bytes,
     batch_entry_of,
     batch_result_parts,
@@ -932,14 +933,20 @@ class Connection:
                 f"{fn.name} takes {len(params)} argument(s), got {n}",
             )
         max_depth = self.limits.max_depth
-        args = []
-        for i, v in enumerate(values):
-            p = params[i]
+        try:
+            return [
+                _decode(v, p.type, 0, max_depth, False)
+                for v, p in zip(values, params, strict=False)
+            ]
+        except PolyCallError:
+            pass
+        # Decoding is pure: decode again one by one to name the argument that fails.
+        for i, (v, p) in enumerate(zip(values, params, strict=False)):
             try:
-                args.append(decode(v, p.type, max_depth=max_depth))
+                _decode(v, p.type, 0, max_depth, False)
             except PolyCallError as e:
                 raise error_for(e.code, f"args[{i}] ({p.name}){_sep(e.message)}") from None
-        return args
+        raise AssertionError("an argument failed to decode only once")  # pragma: no cover
 
     def _encode_result(self, fn: Function, result: Any, out: pb.Value) -> None:
         rtype = fn.signature.result
@@ -1138,11 +1145,28 @@ class Connection:
             self._write(pb.Frame(pong=pb.Pong(nonce=frame.ping.nonce)))
             return None
         if kind == "call":
+            # _sync_fast_path and _new_serving inline, each field of the call read once: on a
+            # no-op, these steps were a third of the worker's CPU.
             call = frame.call
-            fn = self._sync_fast_path(call)
-            if fn is not None and call.call_id not in self._serving:
-                serving = self._new_serving(call)
-                self._serving[serving.ctx.call_id] = serving
+            if (
+                not call.timeout_nanos
+                and self._executor is not None
+                and self._host is not None
+                and not self._draining
+            ):
+                name = call.function
+                fn = self._host(name)
+                call_id = call.call_id
+                if fn is None or fn.is_async or call_id in self._serving:
+                    fn = None
+            else:
+                fn = None
+            if fn is not None:
+                metadata = call.metadata
+                serving = _Serving(
+                    CallContext(self, call_id, name, None, dict(metadata) if metadata else {})
+                )
+                self._serving[call_id] = serving
                 with self._tlock:
                     inline = self._running < self._max_running
                 if inline:

@@ -477,3 +477,13 @@ def test_each_call_of_a_batch_sees_its_own_metadata_even_beside_calls_without(wo
         ]
     )
     assert [codec.decode(r.value) for r in br.results] == ["1", "", "", "2", "3", ""]
+
+
+def test_an_argument_that_does_not_decode_is_named_in_the_invalid_argument(worker) -> None:
+    _, peer = worker
+    bad = pb.Value(int_value=300, width=pb.I8)
+    st = status(peer.call("t.add", 1, bad))
+    assert st.code == Code.INVALID_ARGUMENT
+    assert "args[1] (b)" in st.message and "does not fit i8" in st.message
+    st = status(peer.call("t.add", 1, 2, 3))
+    assert st.code == Code.INVALID_ARGUMENT and "takes 2 argument(s), got 3" in st.message
