@@ -71,6 +71,10 @@ STREAM_LIMIT = 1 << 20
 SEND_BUFFER_BYTES = 4 << 20
 # Fewest consecutive sync calls of a Batch that one pool job runs.
 BATCH_RUN = 64
+# How long a reader thread runs the calls of a Batch itself before it hands the rest to pool
+# jobs (_serve_batch_here): a batch of small calls is done by then, one of slow calls soon
+# runs concurrently.
+BATCH_HERE_SECONDS = 0.002
 # How often a follower reader checks on a leader that runs a call (seconds): a call that runs
 # longer than one to two checks gets its reading taken over (see Connection._reader_main).
 FOLLOWER_CHECK = 0.001
@@ -430,6 +434,20 @@ async def handshake(
     if kind != "welcome":
         raise ProtocolError(f"expected Welcome, got {kind}")
     return answer.welcome
+
+
+# A quick call of a batch: its place, the call, the function, the function's name.
+_Quick = tuple[int, pb.Call, Function, str]
+
+
+@dataclass(slots=True)
+class _BatchRun:
+    """A Batch being served: its calls sorted, and the bytes of each result as they come."""
+
+    batch_id: int
+    entries: list[bytes | list[bytes]]
+    quick: list[_Quick]
+    slow: list[tuple[int, pb.Call]]
 
 
 @dataclass
@@ -798,6 +816,108 @@ class Connection:
     def _answer(self, call_id: int, *, status: PolyCallError) -> None:
         self._write(pb.Frame(result=pb.Result(call_id=call_id, status=status.to_proto())))
 
+    def _batch_plan(self, batch: pb.Batch) -> _BatchRun:
+        """Sorts a Batch's calls: sync without a deadline (quick) or not (slow)."""
+        calls = list(batch.calls)
+        run = _BatchRun(batch.batch_id, [b""] * len(calls), [], [])
+        quick = run.quick
+        slow = run.slow
+        hosts: dict[str, Function | None] = {}  # the fast-path function of each name
+        for i, c in enumerate(calls):
+            if c.timeout_nanos:
+                slow.append((i, c))
+                continue
+            name = c.function
+            if name in hosts:
+                fn = hosts[name]
+            else:
+                fn = hosts[name] = self._sync_fast_path(c)
+            if fn is not None:
+                quick.append((i, c, fn, name))
+            else:
+                slow.append((i, c))
+        return run
+
+    def _run_many(self, items: list[_Quick], entries: list[Any], until: float = 0.0) -> int:
+        """Runs batch calls in order, each result's entry into `entries`; how many ran (all of
+        them, or fewer when the clock passed `until`, if given, after one of them).
+
+        Consecutive calls of one function without metadata share one context: it would hold
+        the same values (batch calls have call id 0 and no deadline on this path), and the
+        calls of one run do not overlap. It is set without a reset per call: callers run this
+        in a copy of the context.
+        """
+        ctx: CallContext | None = None
+        current = _current
+        decode_args = self._decode_args
+        cached = BATCH_ENTRIES
+        clock = time.perf_counter
+        k = 0
+        for i, c, fn, name in items:
+            if until and k and clock() > until:
+                return k
+            k += 1
+            metadata = c.metadata
+            if ctx is None or ctx.function != name or metadata or ctx.metadata:
+                ctx = self._new_serving(c).ctx
+                current.set(ctx)
+            try:
+                values = c.args
+                result = fn.fn(*decode_args(fn, values)) if values else fn.fn()
+                small = fn.result_bytes
+                value = small(result) if small is not None else None
+                if value is not None:
+                    entry = cached.get(value)
+                    entries[i] = entry if entry is not None else batch_entry_bytes(value)
+                    continue
+                out = pb.Result()
+                self._encode_result(fn, result, out.value)
+            except Exception as e:
+                status = status_of_exception(e)
+                log.debug("%s failed: %s", name, status)
+                out = pb.Result(status=status.to_proto())
+            entries[i] = batch_entry_of(out)
+        return k
+
+    def _write_batch_result(self, run: _BatchRun) -> None:
+        if not self._closing():
+            self._out(batch_result_parts(run.batch_id, run.entries, self.limits.max_frame_bytes))
+
+    def _serve_batch_here(self, run: _BatchRun) -> None:
+        """On a reader thread (see _take_inline): runs a Batch of quick calls here for up to
+        BATCH_HERE_SECONDS, as a lone sync call runs on the thread that read it (a thousand
+        no-ops then cost no hand-off to the loop and the pool and back); the calls left after
+        that run in pool jobs, concurrently, while this thread waits (a follower reads).
+        """
+        try:
+            quick = run.quick
+            done = contextvars.copy_context().run(
+                self._run_many, quick, run.entries, time.perf_counter() + BATCH_HERE_SECONDS
+            )
+            if done < len(quick):
+                assert self._executor is not None
+                left = quick[done:]
+                size = max(BATCH_RUN, -(-len(left) // self._pool_size()))
+                jobs = [
+                    self._executor.submit(
+                        contextvars.copy_context().run,
+                        self._run_many,
+                        left[k : k + size],
+                        run.entries,
+                    )
+                    for k in range(0, len(left), size)
+                ]
+                self._step_aside()
+                for job in jobs:
+                    job.result()
+            self._write_batch_result(run)
+        finally:
+            with self._tlock:
+                self._batches -= 1
+
+    def _pool_size(self) -> int:
+        return getattr(self._executor, "_max_workers", 1) or 1
+
     async def _serve_batch(self, batch: pb.Batch) -> None:
         # Sync calls without a deadline run in runs of consecutive calls, one pool job per run
         # (a thousand no-ops are then a few hand-offs, not a thousand tasks and futures); the
@@ -805,57 +925,11 @@ class Connection:
         # Each result becomes the bytes of its place in BatchResult.results at once, small ones
         # written by hand (codec.small_value_encoder), and the frame is those bytes joined: no
         # Result message for a no-op, nor a copy of a big value (it is sent apart).
-        self._batches += 1
+        with self._tlock:
+            self._batches += 1
         try:
-            calls = list(batch.calls)
-            entries: list[bytes | list[bytes]] = [b""] * len(calls)
-            quick: list[tuple[int, pb.Call, Function, str]] = []
-            slow: list[tuple[int, pb.Call]] = []
-            hosts: dict[str, Function | None] = {}  # the fast-path function of each name
-            for i, c in enumerate(calls):
-                if c.timeout_nanos:
-                    slow.append((i, c))
-                    continue
-                name = c.function
-                if name in hosts:
-                    fn = hosts[name]
-                else:
-                    fn = hosts[name] = self._sync_fast_path(c)
-                if fn is not None:
-                    quick.append((i, c, fn, name))
-                else:
-                    slow.append((i, c))
-
-            def run_many(items: list[tuple[int, pb.Call, Function, str]]) -> None:
-                # Consecutive calls of one function without metadata share one context: it
-                # would hold the same values (batch calls have call id 0 and no deadline on
-                # this path), and the calls of one run do not overlap. It is set in the
-                # job's own copy of the context (see below), so it needs no reset per call.
-                ctx: CallContext | None = None
-                current = _current
-                decode_args = self._decode_args
-                cached = BATCH_ENTRIES
-                for i, c, fn, name in items:
-                    metadata = c.metadata
-                    if ctx is None or ctx.function != name or metadata or ctx.metadata:
-                        ctx = self._new_serving(c).ctx
-                        current.set(ctx)
-                    try:
-                        values = c.args
-                        result = fn.fn(*decode_args(fn, values)) if values else fn.fn()
-                        small = fn.result_bytes
-                        value = small(result) if small is not None else None
-                        if value is not None:
-                            entry = cached.get(value)
-                            entries[i] = entry if entry is not None else batch_entry_bytes(value)
-                            continue
-                        out = pb.Result()
-                        self._encode_result(fn, result, out.value)
-                    except Exception as e:
-                        status = status_of_exception(e)
-                        log.debug("%s failed: %s", name, status)
-                        out = pb.Result(status=status.to_proto())
-                    entries[i] = batch_entry_of(out)
+            run = self._batch_plan(batch)
+            entries = run.entries
 
             async def one(i: int, c: pb.Call) -> None:
                 out = pb.Result()
@@ -863,23 +937,24 @@ class Connection:
                 out.call_id = 0  # a batch's results carry call id 0 (WIRE.md)
                 entries[i] = batch_entry_of(out)
 
-            workers = getattr(self._executor, "_max_workers", 1) or 1
-            size = max(BATCH_RUN, -(-len(quick) // workers))
-            jobs: list[Any] = [one(i, c) for i, c in slow]
+            quick = run.quick
+            size = max(BATCH_RUN, -(-len(quick) // self._pool_size()))
+            jobs: list[Any] = [one(i, c) for i, c in run.slow]
             for k in range(0, len(quick), size):
                 jobs.append(
                     self.loop.run_in_executor(
                         self._executor,
                         contextvars.copy_context().run,
-                        run_many,
+                        self._run_many,
                         quick[k : k + size],
+                        entries,
                     )
                 )
             await asyncio.gather(*jobs)
+            self._write_batch_result(run)
         finally:
-            self._batches -= 1
-        if not self._closing():
-            self._out(batch_result_parts(batch.batch_id, entries, self.limits.max_frame_bytes))
+            with self._tlock:
+                self._batches -= 1
 
     async def _run_call(self, call: pb.Call, serving: _Serving, out: pb.Result) -> None:
         """Runs one incoming call to completion; fills `out` with a value or a status."""
@@ -1053,7 +1128,6 @@ class Connection:
             run = self._take_inline(frame)
             if run is None:
                 continue
-            call, fn, serving = run
             with self._cv:
                 self._idle -= 1
                 self._running += 1
@@ -1066,8 +1140,12 @@ class Connection:
                 self._spawn_reader()  # someone must be ready to read while this call runs
             surplus = False
             try:
-                ctx = serving.ctx
-                self._deliver(ctx.call_id, serving, self._serve_sync(call, fn, ctx))
+                if isinstance(run, _BatchRun):
+                    self._serve_batch_here(run)
+                else:
+                    call, fn, serving = run
+                    ctx = serving.ctx
+                    self._deliver(ctx.call_id, serving, self._serve_sync(call, fn, ctx))
             finally:
                 with self._cv:
                     self._running -= 1
@@ -1138,8 +1216,11 @@ class Connection:
         if self._ended is not None:
             self._ended.set()
 
-    def _take_inline(self, frame: pb.Frame) -> tuple[pb.Call, Function, _Serving] | None:
-        """On a reader thread: a sync call to run here, or None when the frame was handled."""
+    def _take_inline(
+        self, frame: pb.Frame
+    ) -> tuple[pb.Call, Function, _Serving] | _BatchRun | None:
+        """On a reader thread: a sync call or a batch of them to run here, or None when the
+        frame was handled."""
         kind = frame.WhichOneof("body")
         if kind == "ping":
             self._write(pb.Frame(pong=pb.Pong(nonce=frame.ping.nonce)))
@@ -1173,6 +1254,16 @@ class Connection:
                     return call, fn, serving
                 self._submit_sync(call, fn, serving)
                 return None
+        elif kind == "batch" and self._executor is not None:
+            # A batch of quick calls only runs here, as a sync call does (_serve_batch_here).
+            run = self._batch_plan(frame.batch)
+            if not run.slow:
+                with self._tlock:
+                    here = self._running < self._max_running
+                    if here:
+                        self._batches += 1
+                if here:
+                    return run
         self._handed += 1  # only the leader writes it
         with contextlib.suppress(RuntimeError):
             self.loop.call_soon_threadsafe(self._dispatch_on_loop, frame)

@@ -487,3 +487,16 @@ def test_an_argument_that_does_not_decode_is_named_in_the_invalid_argument(worke
     assert "args[1] (b)" in st.message and "does not fit i8" in st.message
     st = status(peer.call("t.add", 1, 2, 3))
     assert st.code == Code.INVALID_ARGUMENT and "takes 2 argument(s), got 3" in st.message
+
+
+def test_a_batch_of_slow_calls_handed_on_to_the_pool_keeps_order_and_each_calls_metadata(
+    worker,
+) -> None:
+    # The reader runs a batch's calls itself for a few milliseconds, then hands the rest to
+    # pool jobs: the results must not notice where each call ran.
+    _, peer = worker
+    calls = [("t.nap_meta", [1, "k"], {"k": str(i)} if i % 3 else {}) for i in range(120)]
+    br = peer.batch(calls)
+    assert [codec.decode(r.value) for r in br.results] == [
+        str(i) if i % 3 else "" for i in range(120)
+    ]

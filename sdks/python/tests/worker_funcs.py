@@ -143,3 +143,10 @@ def meta(key: str) -> str:
     ctx = polycall.current()
     assert ctx is not None
     return ctx.metadata.get(key, "")
+
+
+@polycall.function
+def nap_meta(ms: int, key: str) -> str:
+    """Sleeps `ms` milliseconds, then answers as `meta` does."""
+    time.sleep(ms / 1000)
+    return meta(key)
