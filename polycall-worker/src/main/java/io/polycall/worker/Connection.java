@@ -772,7 +772,17 @@ public final class Connection implements AutoCloseable {
     byte[] bytes;
     try {
       Batch.Builder b = Batch.newBuilder().setBatchId(id);
+      // Consecutive calls without arguments of one function (a batch of no-ops) share one
+      // immutable Call message: built, and its size computed, once instead of per call.
+      Call bare = null;
       for (BatchCall bc : calls) {
+        if (bc.args().isEmpty()) {
+          if (bare == null || !bare.getFunction().equals(bc.function())) {
+            bare = Call.newBuilder().setFunction(bc.function()).build();
+          }
+          b.addCalls(bare);
+          continue;
+        }
         Call.Builder c = Call.newBuilder().setFunction(bc.function());
         for (Value a : bc.args()) {
           c.addArgs(sendCodec.encode(a));

@@ -264,6 +264,33 @@ class ConnectionTest {
   }
 
   @Test
+  void argumentlessCallsOfABatchReachTheirOwnFunctionsInOrder() throws Exception {
+    // Consecutive calls without arguments share one Call message on the wire: each must still
+    // reach its own function, in its place.
+    Harness.Pair p = h.connect("w1", functions(), functions());
+    List<Outcome> r =
+        await(
+            p.hub()
+                .batch(
+                    List.of(
+                        BatchCall.of("add"),
+                        BatchCall.of("add"),
+                        BatchCall.of("fail"),
+                        BatchCall.of("fail"),
+                        BatchCall.of("add", Value.i64(5)),
+                        BatchCall.of("add"),
+                        BatchCall.of("nope"))));
+    assertEquals(7, r.size());
+    assertEquals(Value.i64(0), r.get(0).valueOrThrow());
+    assertEquals(Value.i64(0), r.get(1).valueOrThrow());
+    assertEquals(Status.Code.FAILED_PRECONDITION, r.get(2).status().code());
+    assertEquals(Status.Code.FAILED_PRECONDITION, r.get(3).status().code());
+    assertEquals(Value.i64(5), r.get(4).valueOrThrow());
+    assertEquals(Value.i64(0), r.get(5).valueOrThrow());
+    assertEquals(Status.Code.NOT_FOUND, r.get(6).status().code());
+  }
+
+  @Test
   void cancellingACallInterruptsTheRemoteHandler() throws Exception {
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch interrupted = new CountDownLatch(1);
