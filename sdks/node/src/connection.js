@@ -97,6 +97,36 @@ function statusWire({ code, message, frames }) {
 }
 
 /**
+ * The cancellation of one call made to us. Its AbortSignal is made only when the function (or a
+ * nested call) looks at `signal`: most functions never do, and an AbortController with its
+ * signal was the largest single cost of serving a batch of no-op calls (a fifth of the CPU).
+ */
+class CallAbort {
+  constructor() {
+    this.aborted = false;
+    this.reason = undefined;
+    this.controller = null;
+    this.onAbort = null; // the serving code's one listener
+  }
+
+  get signal() {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason) {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.onAbort?.(reason);
+  }
+}
+
+/**
  * A peer connection over a connected stream socket. Emits 'close' (with the error that closed
  * it, if any) and 'goaway' (with the hub's Status). Not for direct use: see `connect()` and
  * `runWorker()`. Methods never block; `call` returns a Promise.
@@ -119,7 +149,7 @@ export class Connection extends EventEmitter {
     this.nextCallId = 1n;
     /** @type {Map<bigint, {resolve: Function, reject: Function, done: Function}>} */
     this.pending = new Map();
-    /** @type {Map<bigint, AbortController>} calls the hub made to us */
+    /** @type {Map<bigint | symbol | string, {abort: (reason: unknown) => void}>} calls the hub made to us */
     this.serving = new Map();
     this.waitingForSlot = [];
     this.draining = false;
@@ -494,22 +524,24 @@ export class Connection extends EventEmitter {
     if (args.length !== params.length) {
       return fail(Code.INVALID_ARGUMENT, `${def.name} takes ${params.length} argument(s), got ${args.length}`);
     }
-    const controller = new AbortController();
+    const abort = new CallAbort();
     // Batch entries have no call id of their own; they are still aborted on close and drained.
     const key = inBatch ? Symbol('batch entry') : callId;
-    this.serving.set(key, controller);
+    this.serving.set(key, abort);
     const timeoutNanos = u64(c.timeoutNanos);
     // Beyond what setTimeout can wait (~24.8 days) a deadline is as good as none.
     const timeoutMs = timeoutNanos && timeoutNanos < MAX_TIMER_NANOS ? Number(timeoutNanos / 1000000n) || 1 : 0;
     let timer;
     if (timeoutMs) {
       timer = setTimeout(
-        () => controller.abort(new DeadlineExceededError(`${def.name} ran past its deadline of ${timeoutMs} ms`)),
+        () => abort.abort(new DeadlineExceededError(`${def.name} ran past its deadline of ${timeoutMs} ms`)),
         timeoutMs,
       );
     }
     const ctx = {
-      signal: controller.signal,
+      get signal() {
+        return abort.signal;
+      },
       metadata: { ...(c.metadata ?? {}) },
       deadline: timeoutMs ? Date.now() + timeoutMs : undefined,
       function: def.name,
@@ -521,8 +553,8 @@ export class Connection extends EventEmitter {
       if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
         const run = Promise.resolve(returned);
         const stopped = new Promise((resolve) => {
-          if (controller.signal.aborted) resolve(controller.signal.reason);
-          controller.signal.addEventListener('abort', () => resolve(controller.signal.reason), { once: true });
+          if (abort.aborted) resolve(abort.reason);
+          else abort.onAbort = resolve;
         });
         // Whichever comes first: the result, or the abort (Cancel, deadline). A late result is dropped.
         outcome = await Promise.race([run.then((v) => ({ v })), stopped.then((reason) => ({ reason }))]);
@@ -530,7 +562,7 @@ export class Connection extends EventEmitter {
       } else {
         // A synchronous implementation has returned before any Cancel or deadline could be
         // seen (they arrive on this thread): no promises to race.
-        outcome = controller.signal.aborted ? { reason: controller.signal.reason } : { v: returned };
+        outcome = abort.aborted ? { reason: abort.reason } : { v: returned };
       }
       if ('reason' in outcome) throw outcome.reason;
       return { ...base, value: new Outgoing(outcome.v, def.parsed.result, 'result') };
