@@ -880,8 +880,18 @@ class Connection:
         return k
 
     def _write_batch_result(self, run: _BatchRun) -> None:
-        if not self._closing():
-            self._out(batch_result_parts(run.batch_id, run.entries, self.limits.max_frame_bytes))
+        if self._closing():
+            return
+        limit = self.limits.max_frame_bytes
+        try:
+            parts = batch_result_parts(run.batch_id, run.entries, limit)
+        except PolyCallError as e:
+            # Results too big to send together: each becomes a status the caller can read, as
+            # a lone result too big to send does (_frame_data).
+            err = error_for(Code.RESOURCE_EXHAUSTED, f"the batch's results: {e.message}")
+            entry = batch_entry_of(pb.Result(status=err.to_proto()))
+            parts = batch_result_parts(run.batch_id, [entry] * len(run.entries), limit)
+        self._out(parts)
 
     def _serve_batch_here(self, run: _BatchRun) -> None:
         """On a reader thread (see _take_inline): runs a Batch of quick calls here for up to

@@ -500,3 +500,21 @@ def test_a_batch_of_slow_calls_handed_on_to_the_pool_keeps_order_and_each_calls_
     assert [codec.decode(r.value) for r in br.results] == [
         str(i) if i % 3 else "" for i in range(120)
     ]
+
+
+def test_results_over_the_frame_limit_come_back_as_resource_exhausted(sockdir: str) -> None:
+    hub = FakeHub(os.path.join(sockdir, "small.sock"), limits=pb.Limits(max_frame_bytes=1024))
+    proc = start_worker(hub)
+    try:
+        peer = hub.accept()
+        assert value(peer.call("t.repeat", "x", 900)) == "x" * 900
+        assert status(peer.call("t.repeat", "x", 2000)).code == Code.RESOURCE_EXHAUSTED
+        br = peer.batch([("t.repeat", ["y", 400])] * 2)
+        assert [codec.decode(r.value) for r in br.results] == ["y" * 400] * 2
+        br = peer.batch([("t.repeat", ["y", 400])] * 3)
+        assert [r.status.code for r in br.results] == [Code.RESOURCE_EXHAUSTED] * 3
+        assert value(peer.call("t.add", 1, 2)) == 3  # the worker reads on
+    finally:
+        proc.kill()
+        proc.communicate(timeout=WAIT)
+        hub.close()

@@ -150,3 +150,8 @@ def nap_meta(ms: int, key: str) -> str:
     """Sleeps `ms` milliseconds, then answers as `meta` does."""
     time.sleep(ms / 1000)
     return meta(key)
+
+
+@polycall.function
+def repeat(s: str, n: int) -> str:
+    return s * n
