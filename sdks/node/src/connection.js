@@ -126,6 +126,25 @@ class CallAbort {
   }
 }
 
+/** A CallContext (above); a class, so that its lazy `signal` getter costs nothing per call. */
+class Context {
+  #abort;
+
+  constructor(abort, metadata, deadline, name, connection) {
+    this.#abort = abort;
+    this.metadata = metadata;
+    this.deadline = deadline;
+    this.function = name;
+    this.connection = connection;
+  }
+
+  get signal() {
+    return this.#abort.signal;
+  }
+}
+
+const ZERO_ID = u64Wire(0n);
+
 /**
  * A peer connection over a connected stream socket. Emits 'close' (with the error that closed
  * it, if any) and 'goaway' (with the hub's Status). Not for direct use: see `connect()` and
@@ -361,13 +380,16 @@ export class Connection extends EventEmitter {
       return waiter?.resolve(m);
     }
     switch (kind) {
-      case 'call':
-        return void this.serveCall(m).then((result) => {
+      case 'call': {
+        const finish = (result) => {
           // The Result goes out before the call stops counting toward a drain.
           this.sendResult(result);
           this.serving.delete(u64(m.callId));
           this.maybeFinishDrain();
-        });
+        };
+        const result = this.serveCall(m);
+        return void (result instanceof Promise ? result.then(finish) : finish(result));
+      }
       case 'batch':
         return void this.serveBatch(m);
       case 'result':
@@ -504,21 +526,29 @@ export class Connection extends EventEmitter {
 
   // ---- calls made to us ----------------------------------------------------------------------
 
-  /** Runs one Call; resolves with the wire Result (never rejects). */
-  async serveCall(c, inBatch = false) {
-    const callId = u64(c.callId);
-    const base = { callId: u64Wire(callId) };
+  /**
+   * Runs one Call. Returns the wire Result, or for a function that returns a promise a Promise
+   * of it (never rejected): a synchronous function's Result is ready at once, with no promise
+   * and no microtask turn per call (most of a batch of quick calls).
+   */
+  serveCall(c, inBatch = false) {
+    // Batch entries answer with call id 0 (WIRE.md "Batch"), whatever they carry.
+    const callId = inBatch ? 0n : u64(c.callId);
+    const base = { callId: inBatch ? ZERO_ID : u64Wire(callId) };
     const fail = (code, message, frames = []) => ({ ...base, status: statusWire({ code, message, frames }) });
     if (this.draining && !inBatch) return fail(Code.UNAVAILABLE, 'worker is draining');
-    const [name, versionText] = String(c.function).split('@');
-    const def = this.functions.get(name);
-    if (!def || (versionText !== undefined && Number(versionText) !== def.version)) {
+    const fullName = String(c.function);
+    const at = fullName.indexOf('@');
+    const def = this.functions.get(at < 0 ? fullName : fullName.slice(0, at));
+    if (!def || (at >= 0 && Number(fullName.slice(at + 1)) !== def.version)) {
       return fail(Code.NOT_FOUND, `function ${c.function} is not hosted here`);
     }
-    const args = [];
-    for (const [i, a] of (c.args ?? []).entries()) {
+    const wireArgs = c.args ?? [];
+    const args = new Array(wireArgs.length);
+    for (let i = 0; i < wireArgs.length; i++) {
+      const a = wireArgs[i];
       if (a.error) return fail(Code.INVALID_ARGUMENT, `args[${i}]: ${a.error.message}`);
-      args.push(a.value);
+      args[i] = a.value;
     }
     const params = def.parsed.params;
     if (args.length !== params.length) {
@@ -538,48 +568,57 @@ export class Connection extends EventEmitter {
         timeoutMs,
       );
     }
-    const ctx = {
-      get signal() {
-        return abort.signal;
-      },
-      metadata: { ...(c.metadata ?? {}) },
-      deadline: timeoutMs ? Date.now() + timeoutMs : undefined,
-      function: def.name,
-      connection: this,
-    };
-    try {
-      const returned = currentContext.run(ctx, () => def.implementation(...args, ctx));
-      let outcome;
-      if (returned !== null && (typeof returned === 'object' || typeof returned === 'function') && typeof returned.then === 'function') {
-        const run = Promise.resolve(returned);
-        const stopped = new Promise((resolve) => {
-          if (abort.aborted) resolve(abort.reason);
-          else abort.onAbort = resolve;
-        });
-        // Whichever comes first: the result, or the abort (Cancel, deadline). A late result is dropped.
-        outcome = await Promise.race([run.then((v) => ({ v })), stopped.then((reason) => ({ reason }))]);
-        run.catch(() => {}); // an aborted implementation may still reject later
-      } else {
-        // A synchronous implementation has returned before any Cancel or deadline could be
-        // seen (they arrive on this thread): no promises to race.
-        outcome = abort.aborted ? { reason: abort.reason } : { v: returned };
-      }
-      if ('reason' in outcome) throw outcome.reason;
-      return { ...base, value: new Outgoing(outcome.v, def.parsed.result, 'result') };
-    } catch (err) {
-      const st = toStatus(err);
-      // An anonymous implementation shows as the property it is called through: name it instead.
-      const frames = st.frames.map((f) => (f.function === 'implementation' ? { ...f, function: def.name } : f));
-      if (!(err instanceof PolyCallError)) {
-        this.log(`${def.name} failed: ${st.message}${frames.map((f) => `\n    at ${f.function} (${f.file}:${f.line})`).join('')}`);
-      }
-      return fail(st.code, st.message, frames);
-    } finally {
+    const ctx = new Context(abort, { ...(c.metadata ?? {}) }, timeoutMs ? Date.now() + timeoutMs : undefined, def.name, this);
+    const done = () => {
       clearTimeout(timer);
       // A lone call leaves `serving` once its Result is out (see onFrame), a batch entry here:
       // its batch is still in `serving` until the BatchResult is out.
       if (inBatch) this.serving.delete(key);
+    };
+    let returned;
+    try {
+      returned = currentContext.run(ctx, () => def.implementation(...args, ctx));
+    } catch (err) {
+      done();
+      return this.failedCall(err, def, fail);
     }
+    if (returned === null || (typeof returned !== 'object' && typeof returned !== 'function') || typeof returned.then !== 'function') {
+      done();
+      // A synchronous implementation has returned before any Cancel or deadline could be
+      // seen (they arrive on this thread): no promises to race.
+      if (abort.aborted) return this.failedCall(abort.reason, def, fail);
+      return { ...base, value: new Outgoing(returned, def.parsed.result, 'result') };
+    }
+    return this.settleCall(returned, abort, def, base, fail).finally(done);
+  }
+
+  /** The Result of an async function: its value, or the abort (Cancel, deadline) if first. */
+  async settleCall(returned, abort, def, base, fail) {
+    try {
+      const run = Promise.resolve(returned);
+      const stopped = new Promise((resolve) => {
+        if (abort.aborted) resolve(abort.reason);
+        else abort.onAbort = resolve;
+      });
+      // Whichever comes first: the result, or the abort. A late result is dropped.
+      const outcome = await Promise.race([run.then((v) => ({ v })), stopped.then((reason) => ({ reason }))]);
+      run.catch(() => {}); // an aborted implementation may still reject later
+      if ('reason' in outcome) throw outcome.reason;
+      return { ...base, value: new Outgoing(outcome.v, def.parsed.result, 'result') };
+    } catch (err) {
+      return this.failedCall(err, def, fail);
+    }
+  }
+
+  /** The failed Result for what a function threw (logged unless it is a PolyCallError). */
+  failedCall(err, def, fail) {
+    const st = toStatus(err);
+    // An anonymous implementation shows as the property it is called through: name it instead.
+    const frames = st.frames.map((f) => (f.function === 'implementation' ? { ...f, function: def.name } : f));
+    if (!(err instanceof PolyCallError)) {
+      this.log(`${def.name} failed: ${st.message}${frames.map((f) => `\n    at ${f.function} (${f.file}:${f.line})`).join('')}`);
+    }
+    return fail(st.code, st.message, frames);
   }
 
   sendResult(result) {
@@ -621,7 +660,8 @@ export class Connection extends EventEmitter {
   async serveBatch(b) {
     this.serving.set(`batch:${u64(b.batchId)}`, new AbortController());
     try {
-      const results = await Promise.all((b.calls ?? []).map((c) => this.serveCall({ ...c, callId: 0 }, true)));
+      const entries = (b.calls ?? []).map((c) => this.serveCall(c, true));
+      const results = entries.some((r) => r instanceof Promise) ? await Promise.all(entries) : entries;
       if (!this.closed) this.sendBatchResult(b.batchId, results);
     } finally {
       this.serving.delete(`batch:${u64(b.batchId)}`);
