@@ -1112,6 +1112,7 @@ class Connection:
         while True:
             if not self._await_role(me):
                 break
+            eof = False
             try:
                 frame = wire.read_frame(self.limits.max_frame_bytes)
             except ProtocolError as e:
@@ -1123,8 +1124,7 @@ class Connection:
                 self.close_reason = Unavailable(f"connection lost: {e}")
                 frame = None
             else:
-                if frame is None and not self._draining and self.close_reason is None:
-                    self.close_reason = Unavailable("the hub closed the connection")
+                eof = frame is None
             if frame is None:
                 with self._cv:
                     self._stop = True
@@ -1132,7 +1132,7 @@ class Connection:
                     self._cv.notify_all()
                 wire.shutdown()
                 with contextlib.suppress(RuntimeError):
-                    self.loop.call_soon_threadsafe(self._reader_ended)
+                    self.loop.call_soon_threadsafe(self._reader_ended, eof)
                 break
             # Decided while holding the role, so that a Cancel read next finds the call.
             run = self._take_inline(frame)
@@ -1222,7 +1222,11 @@ class Connection:
                 self._busy = False
                 self._cv.notify_all()
 
-    def _reader_ended(self) -> None:
+    def _reader_ended(self, eof: bool) -> None:
+        # On the loop, after the frames read before the end: a GoAway{OK} among them makes the
+        # end a drain, not a lost connection (deciding on the reader thread raced with it).
+        if eof and not self._draining and self.close_reason is None:
+            self.close_reason = Unavailable("the hub closed the connection")
         if self._ended is not None:
             self._ended.set()
 

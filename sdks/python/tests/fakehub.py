@@ -136,6 +136,16 @@ class Peer:
             )
         )
 
+    def goaway_and_close(self) -> None:
+        """Sends GoAway{OK} and closes the connection at once, as a hub that shuts down does."""
+
+        async def go() -> None:
+            self._write(pb.Frame(goaway=pb.GoAway(status=pb.Status(code=0))))
+            await self.writer.drain()
+            self.writer.close()
+
+        self.hub.run(go())
+
     def send_raw(self, data: bytes) -> None:
         async def go() -> None:
             self.writer.write(data)

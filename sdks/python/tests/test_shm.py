@@ -121,6 +121,7 @@ def test_the_worker_offers_rings_and_the_hub_unlinks_the_file_once_it_is_mapped(
     assert FEATURE in spinning.hello.features
     assert spinning.rings is not None
     assert not os.path.exists(spinning.rings_path)
+    assert value(spinning.call("t.add", 1, 1)) == 2  # then it polls for a second
     until(spinning.peer_awake, "the worker to poll its ring")
 
 

@@ -279,6 +279,29 @@ def test_goaway_drains_calls_in_flight_then_the_worker_exits_0_despite_a_stuck_t
         hub.close()
 
 
+def test_a_hub_that_closes_right_after_goaway_ok_leaves_a_worker_that_exits_0(
+    sockdir: str,
+) -> None:
+    # Pins a race: the reader thread saw the end of the stream before the loop had handled the
+    # GoAway it read just before, and the worker exited 1 ("the hub closed the connection").
+    hub = FakeHub(os.path.join(sockdir, "close.sock"))
+    try:
+        for _ in range(4):
+            proc = start_worker(hub)
+            try:
+                peer = hub.accept()
+                peer.wait_announce()
+                assert value(peer.call("t.add", 1, 2)) == 3
+                peer.goaway_and_close()
+                assert proc.wait(WAIT) == 0, proc.communicate(timeout=WAIT)[1].decode()
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.communicate(timeout=WAIT)
+    finally:
+        hub.close()
+
+
 def test_a_wrong_secret_makes_the_worker_exit_non_zero(sockdir: str) -> None:
     hub = FakeHub(os.path.join(sockdir, "auth.sock"))
     proc = start_worker(hub, secret_hex=os.urandom(32).hex())
