@@ -654,7 +654,15 @@ export class Connection extends EventEmitter {
         return { callId: r.callId, status: statusWire(toStatus(err)) };
       }
     });
-    this.send({ batchResult: { batchId, results: checked } });
+    try {
+      this.send({ batchResult: { batchId, results: checked } });
+    } catch (e) {
+      if (this.closed) throw e;
+      // Each result fits alone, not all together: none can go, so each fails with the reason
+      // (RESOURCE_EXHAUSTED), as the Python worker answers.
+      const status = statusWire(toStatus(e));
+      this.send({ batchResult: { batchId, results: checked.map(() => ({ callId: ZERO_ID, status })) } });
+    }
   }
 
   async serveBatch(b) {

@@ -166,6 +166,32 @@ describe('a worker serving the stats module', () => {
   });
 });
 
+describe('a worker under a small frame limit', { timeout: 20000 }, () => {
+  test('a batch whose results fit one by one but not together fails each with RESOURCE_EXHAUSTED, and the worker lives on', async () => {
+    const hub = await startFakeHub({ secrets: { 'node-1': SECRET }, limits: { maxFrameBytes: 4096 } });
+    try {
+      const worker = startWorker(hub);
+      const peer = await hub.nextPeer();
+      await peer.announce;
+      // 1600 bytes each: one result fits, three do not
+      const br = await peer.batch(1, [
+        ['stats.zeros', [200]],
+        ['stats.zeros', [200]],
+        ['stats.zeros', [200]],
+      ]);
+      assert.equal(br.results.length, 3);
+      for (const r of br.results) {
+        assert.equal(r.status.code, Code.RESOURCE_EXHAUSTED);
+        assert.match(r.status.message, /over the limit of 4096/);
+      }
+      assert.equal((await peer.call('stats.half', [3])).value.value, 1.5);
+      worker.child.kill();
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
 describe('a worker fed bad input, one byte per write', () => {
   test('a bad argument fails only its call; garbage is a protocol error that ends the worker', async () => {
     const hub = await startFakeHub({ secrets: { 'node-1': SECRET }, oneByteWrites: true });
