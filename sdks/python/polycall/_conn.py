@@ -329,10 +329,11 @@ class Wire:
                 out = rings.outgoing
                 with self._rlock:
                     published = out.offer(parts)
+                # Releasing the lock after the tail store is the full fence WIRE.md asks for
+                # before looking at `awake` (a locked instruction, as in _shm.fence).
                 if published:
                     self._last = time.monotonic_ns()
                     self.ring_stats[2] += 1
-                    fence()
                     if not out.consumer_awake():
                         self.ring_stats[4] += 1
                         self._send_socket([WAKE_FRAME])  # it went to sleep meanwhile

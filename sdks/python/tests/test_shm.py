@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from fakehub import WAIT, FakeHub, Peer
 
-import polycall._conn as conn_module
 from polycall import codec
 from polycall._conn import WAKE_FRAME, Wire
 from polycall._proto import polycall_pb2 as pb
@@ -293,24 +292,32 @@ def test_a_producer_sends_wake_when_the_consumer_fell_asleep_after_it_looked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The race WIRE.md closes with Wake: the hub was awake when the frame was offered and is
-    # asleep by the time the producer looks again. The fence is where the hub falls asleep.
+    # asleep by the time the producer looks again, right after publishing.
     d = tempfile.mkdtemp(prefix="pcw")
     a, b = socket.socketpair()
     try:
         hub = Rings.create(os.path.join(d, "r"), 65536)
+        peer = Rings.map(os.path.join(d, "r"), 65536)
         wire = Wire(a)
-        wire.use_rings(Rings.map(os.path.join(d, "r"), 65536))
+        wire.use_rings(peer)
         hub.incoming.set_awake(True)
-        monkeypatch.setattr(conn_module, "fence", lambda: hub.incoming.set_awake(False))
+        offer = peer.outgoing.offer
+
+        def offer_then_hub_sleeps(parts: list[bytes]) -> bool:
+            published = offer(parts)
+            hub.incoming.set_awake(False)
+            return published
+
+        monkeypatch.setattr(peer.outgoing, "offer", offer_then_hub_sleeps)
         frame = pb.Frame(result=pb.Result(call_id=9, value=codec.encode(1)))
         wire.send(codec.frame_parts(frame))
         b.settimeout(WAIT)
         assert b.recv(64) == WAKE_FRAME
-        body = hub.incoming.poll(codec.MAX_FRAME_BYTES)
-        assert body is not None and codec.parse_frame(bytes(body)) == frame
+        assert hub.incoming.take(codec.MAX_FRAME_BYTES) == frame
         # Asleep now: the next frame goes on the socket itself.
         wire.send(codec.frame_parts(frame))
         assert b.recv(64) == codec.frame_bytes(frame)
+        assert wire.ring_stats == [0, 0, 1, 1, 1]
     finally:
         a.close()
         b.close()
