@@ -71,10 +71,13 @@ STREAM_LIMIT = 1 << 20
 SEND_BUFFER_BYTES = 4 << 20
 # Fewest consecutive sync calls of a Batch that one pool job runs.
 BATCH_RUN = 64
-# How long a reader thread runs the calls of a Batch itself before it hands the rest to pool
-# jobs (_serve_batch_here): a batch of small calls is done by then, one of slow calls soon
-# runs concurrently.
+# A reader thread runs the calls of a Batch itself (_serve_batch_here) and hands the rest to
+# pool jobs once BATCH_HERE_SECONDS have passed if the calls took BATCH_SLOW_CALL_SECONDS each
+# on average: calls that wait (I/O, sleep, nested calls) then run concurrently. Quick calls stay
+# on the reader even when the machine is busy and the clock runs past the budget (more threads
+# would only fight for the GIL).
 BATCH_HERE_SECONDS = 0.002
+BATCH_SLOW_CALL_SECONDS = 0.000_05
 # How often a follower reader checks on a leader that runs a call (seconds): a call that runs
 # longer than one to two checks gets its reading taken over (see Connection._reader_main).
 FOLLOWER_CHECK = 0.001
@@ -839,9 +842,10 @@ class Connection:
                 slow.append((i, c))
         return run
 
-    def _run_many(self, items: list[_Quick], entries: list[Any], until: float = 0.0) -> int:
+    def _run_many(self, items: list[_Quick], entries: list[Any], budget: float = 0.0) -> int:
         """Runs batch calls in order, each result's entry into `entries`; how many ran (all of
-        them, or fewer when the clock passed `until`, if given, after one of them).
+        them, or, with a `budget` in seconds, fewer when it has passed and the calls took
+        BATCH_SLOW_CALL_SECONDS each on average).
 
         Consecutive calls of one function without metadata share one context: it would hold
         the same values (batch calls have call id 0 and no deadline on this path), and the
@@ -853,10 +857,15 @@ class Connection:
         decode_args = self._decode_args
         cached = BATCH_ENTRIES
         clock = time.perf_counter
+        start = clock()
+        until = start + budget if budget else 0.0
         k = 0
         for i, c, fn, name in items:
-            if until and k and clock() > until:
-                return k
+            # The clock is read after each of the first calls, then after every 16th.
+            if until and k and (k < 8 or not k & 15) and clock() > until:
+                if clock() - start > k * BATCH_SLOW_CALL_SECONDS:
+                    return k
+                until += budget  # quick calls on a busy machine: look again later
             k += 1
             metadata = c.metadata
             if ctx is None or ctx.function != name or metadata or ctx.metadata:
@@ -895,15 +904,15 @@ class Connection:
         self._out(parts)
 
     def _serve_batch_here(self, run: _BatchRun) -> None:
-        """On a reader thread (see _take_inline): runs a Batch of quick calls here for up to
-        BATCH_HERE_SECONDS, as a lone sync call runs on the thread that read it (a thousand
-        no-ops then cost no hand-off to the loop and the pool and back); the calls left after
-        that run in pool jobs, concurrently, while this thread waits (a follower reads).
+        """On a reader thread (see _take_inline): runs a Batch of quick calls here, as a lone
+        sync call runs on the thread that read it (a thousand no-ops then cost no hand-off to
+        the loop and the pool and back). When they prove slow (see BATCH_HERE_SECONDS) the
+        calls left run in pool jobs, concurrently, while this thread waits (a follower reads).
         """
         try:
             quick = run.quick
             done = contextvars.copy_context().run(
-                self._run_many, quick, run.entries, time.perf_counter() + BATCH_HERE_SECONDS
+                self._run_many, quick, run.entries, BATCH_HERE_SECONDS
             )
             if done < len(quick):
                 assert self._executor is not None
