@@ -17,7 +17,7 @@ import java.util.Objects;
  *     {@link Fsync#EVERY_RECORD}) and calls are refused with UNAVAILABLE while the log cannot be
  *     written; when false, a failure is logged and counted and calls go on
  * @param queueCapacity records that may wait for the writer; a caller that finds the queue full
- *     waits (audit is never dropped to keep up)
+ *     writes it itself, or waits for the batch being written (audit is never dropped to keep up)
  */
 public record AuditConfig(
     Path file,

@@ -20,7 +20,8 @@ import java.io.IOException;
  * }
  *
  * <p>Thread-safe. Appending never waits for the disk unless the config is fail-closed (then a call
- * waits for its own record) or the queue is full.
+ * writes its own record, with those queued before it) or the queue is full (then the caller writes
+ * the queue).
  */
 public final class AuditLog implements AutoCloseable {
   private final AuditConfig config;

@@ -1,33 +1,26 @@
 package io.polycall.security.internal;
 
 /**
- * One call's audit record as the caller's thread formatted and hashed it; the writer thread numbers
- * and links it. Handed over once through the writer's queue.
+ * One call's audit record as the caller captured it: the facts only. {@link AuditWriter#append}
+ * formats, hashes and links it on the caller's thread, straight into the writer's buffer; a caller
+ * that waits for its record (fail-closed) waits on this object.
  */
 public final class AuditEntry {
-  /** The record's body (between {@code "seq":N,} and {@code ,"prev":}), as UTF-8 JSON. */
-  final byte[] body;
-
-  /** SHA-256 of {@link #body}, taken on the caller's thread. */
-  final byte[] bodySha256;
-
-  /** What a call record says, before it is formatted. */
-  record Facts(
-      long epochSecond,
-      int nano,
-      String trace,
-      String subject,
-      String method,
-      String function,
-      String bridge,
-      String decision,
-      String reason,
-      String status,
-      int code,
-      String message,
-      long durationNanos,
-      long payloadBytes,
-      byte[] argsSha256) {}
+  final long epochSecond;
+  final int nano;
+  final String trace;
+  final String subject;
+  final String method;
+  final String function;
+  final String bridge;
+  final String decision;
+  final String reason;
+  final String status;
+  final int code;
+  final String message;
+  final long durationNanos;
+  final long payloadBytes;
+  final byte[] argsSha256;
 
   /** The caller waiting for this record (fail-closed), or null. */
   volatile Thread waiter;
@@ -37,8 +30,8 @@ public final class AuditEntry {
 
   volatile String error;
 
-  /** Written to the file (writer thread only). */
-  boolean flushed;
+  /** Its place in the writer's batch (writer state, set under the writer's lock). */
+  int index;
 
   public AuditEntry(
       java.time.Instant time,
@@ -55,27 +48,21 @@ public final class AuditEntry {
       long durationNanos,
       long payloadBytes,
       byte[] argsSha256) {
-    // Formatted and hashed here, on the caller's thread, so that the writer only links records.
-    RecordBody f = RecordBody.get();
-    this.body =
-        f.call(
-            new Facts(
-                time.getEpochSecond(),
-                time.getNano(),
-                trace,
-                subject,
-                method,
-                function,
-                bridge,
-                decision,
-                reason,
-                status,
-                code,
-                message,
-                durationNanos,
-                payloadBytes,
-                argsSha256));
-    this.bodySha256 = f.sha256(body);
+    this.epochSecond = time.getEpochSecond();
+    this.nano = time.getNano();
+    this.trace = trace;
+    this.subject = subject;
+    this.method = method;
+    this.function = function;
+    this.bridge = bridge;
+    this.decision = decision;
+    this.reason = reason;
+    this.status = status;
+    this.code = code;
+    this.message = message;
+    this.durationNanos = durationNanos;
+    this.payloadBytes = payloadBytes;
+    this.argsSha256 = argsSha256;
   }
 
   /** True once the writer has dealt with it (written or failed). */

@@ -13,52 +13,72 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The audit log's single writer thread: callers queue {@link AuditEntry}s (formatted and hashed on
- * their own threads) without touching the disk; the writer numbers and links them (each record
- * carries the hash of the one before), writes whatever has queued up in one write (group commit),
- * forces it per the fsync policy and rotates by size.
+ * The audit log's writer. A caller formats its record's body on its own thread and copies it into
+ * the open batch under a short lock; that is all it pays. The writer thread takes the whole batch
+ * about every millisecond (group commit), hashes each body, numbers and links the records (each
+ * carries the hash of the one before), writes them in one system call, forces them per the fsync
+ * policy and rotates by size. When the writer falls behind (more than {@link #HASH_ON_CALLER_AT}
+ * records waiting: it is short of CPU), callers hash their own bodies, in parallel, and the writer
+ * only links.
  *
  * <pre>
- *   callers --offer--> [ lock-free queue, bounded by a counter ] --drain--> writer thread
- *                                                                  | seq, prev, link hash
- *                                                                  | one write() per batch
- *                                                                  | force() per fsync policy
- *                                                                  v
- *                                               audit.jsonl  (audit.jsonl.1 .. .N rotated)
+ *   callers --format body, copy--> [ open batch: bodies in one reused buffer ]  (bounded)
+ *                                          | taken every ~1 ms by the writer thread, or
+ *                                          | by a caller whose batch is full or who waits
+ *                                          v
+ *                   SHA-256(body), seq, prev, link hash; one write(); force() per fsync policy
+ *                                          v
+ *                           audit.jsonl  (audit.jsonl.1 .. .N rotated)
  * </pre>
  *
+ * <p>Why this shape: queued records are bytes in two reused buffers, not objects, so a backlog
+ * costs the garbage collector nothing; callers never wake the writer per record; and a caller that
+ * would otherwise wait for the writer thread to be scheduled (a full batch, or fail-closed waiting
+ * for its own record) writes the batch itself instead, so that a busy machine delays no one by a
+ * scheduler's time slice. One batch is written at a time ({@link #ioLock}), in order.
+ *
  * <p>When a write fails (disk full, file made unwritable), the file is cut back to its last whole
- * record, the batch is counted as lost and the writer reports itself failed; the next batch that
- * can be written starts with a {@code gap} record saying how many records were lost and why, so the
- * chain stays verifiable and the loss is on the record. Thread-safe; {@link #append} blocks only
- * when the queue is full or when the caller asks to wait for its record.
+ * record, the batch's records not yet written are counted as lost and the writer reports itself
+ * failed; the next batch that can be written starts with a {@code gap} record saying how many
+ * records were lost and why, so the chain stays verifiable and the loss is on the record.
+ * Thread-safe; {@link #append} blocks only when the batch is full ({@code queueCapacity} records)
+ * or when the caller asks to wait for its record.
  */
 public final class AuditWriter implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(AuditWriter.class.getName());
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
-  private static final int SPIN_ROUNDS = 20;
-  private static final long SPIN_PARK_NANOS = 50_000;
+
+  /** How long a record may wait in the open batch while the writer is awake (group commit). */
+  static final long COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+  /**
+   * Records waiting in the open batch past which callers hash their own bodies: the writer is
+   * behind (short of CPU), so the work goes back to the callers, in parallel, and the writer only
+   * links. Below it the writer hashes, off the callers' path.
+   */
+  static final int HASH_ON_CALLER_AT = 512;
+
+  /** Empty commit rounds before the writer sleeps until a caller wakes it. */
+  private static final int IDLE_ROUNDS = 50;
 
   private final AuditConfig config;
   private final Path file;
-  private final ConcurrentLinkedQueue<AuditEntry> queue = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger pending = new AtomicInteger();
   private final Thread thread;
-  private final MessageDigest sha = AuditLine.sha256();
   private final LongAdder written = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final LongAdder failures = new LongAdder();
@@ -68,25 +88,96 @@ public final class AuditWriter implements AutoCloseable {
   private volatile String failure;
   private volatile String head;
 
-  // Writer-thread state.
+  // ---- the open batch: guarded by lock ----
+  private final ReentrantLock lock = new ReentrantLock();
+  private Batch open = new Batch();
+
+  /** {@code open.records}, for callers to read without the lock (a hint). */
+  private volatile int openRecords;
+
+  /** Records in the open batch at which a caller wakes the writer early. */
+  private final int wakeAt;
+
+  /** {@link #HASH_ON_CALLER_AT}, or half the capacity for small queues. */
+  private final int hashOnCallerAt;
+
+  /**
+   * Held while a batch is written: by the writer thread, or by a caller that should not wait for
+   * it. Taken before {@link #lock}, never while holding it. Guards everything below.
+   */
+  private final ReentrantLock ioLock = new ReentrantLock();
+
+  private Batch spare = new Batch();
+  private final MessageDigest sha = AuditLine.sha256();
   private FileChannel channel;
   private long fileSize;
   private long seq;
-  private String prev;
   private long committedSize;
   private long committedSeq;
-  private String committedPrev;
+  private final byte[] committedPrev = new byte[32];
   private long lastForceNanos = System.nanoTime();
   private boolean unforced;
   private long lost;
   private String lostError;
   // Direct, so that a write goes from here to the kernel without the JDK's copy of a heap buffer.
   private ByteBuffer out = ByteBuffer.allocateDirect(64 * 1024);
-  private final List<AuditEntry> inBuffer = new ArrayList<>();
+
+  /** Records of the batch being written that are in {@link #out}, and that reached the file. */
+  private int inOut;
+
+  private int flushedOfBatch;
+
+  /** Record bodies in one reused buffer, in the order they were appended. */
+  static final class Batch {
+    byte[] bytes = new byte[16 * 1024];
+    int length;
+    int records;
+
+    /** End offset of each record's body. */
+    int[] ends = new int[64];
+
+    /** SHA-256 of each record's body, when its caller took it ({@link #hashed}). */
+    byte[] shas = new byte[64 * 32];
+
+    boolean[] hashed = new boolean[64];
+
+    /** Callers waiting for their record (fail-closed), with its index. */
+    final List<AuditEntry> waiters = new ArrayList<>();
+
+    void add(byte[] body, int n, byte[] sha) {
+      if (length + n > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + n));
+      }
+      if (records == ends.length) {
+        ends = Arrays.copyOf(ends, records * 2);
+        shas = Arrays.copyOf(shas, records * 2 * 32);
+        hashed = Arrays.copyOf(hashed, records * 2);
+      }
+      System.arraycopy(body, 0, bytes, length, n);
+      length += n;
+      hashed[records] = sha != null;
+      if (sha != null) {
+        System.arraycopy(sha, 0, shas, records * 32, 32);
+      }
+      ends[records++] = length;
+    }
+
+    int start(int record) {
+      return record == 0 ? 0 : ends[record - 1];
+    }
+
+    void clear() {
+      length = 0;
+      records = 0;
+      waiters.clear();
+    }
+  }
 
   private AuditWriter(AuditConfig config) {
     this.config = config;
     this.file = config.file().toAbsolutePath();
+    this.wakeAt = Math.max(1, config.queueCapacity() / 2);
+    this.hashOnCallerAt = Math.min(HASH_ON_CALLER_AT, config.queueCapacity() / 2);
     this.thread = Thread.ofPlatform().daemon().name("polycall-audit-writer").unstarted(this::run);
   }
 
@@ -98,16 +189,19 @@ public final class AuditWriter implements AutoCloseable {
    */
   public static AuditWriter open(AuditConfig config) throws IOException {
     AuditWriter w = new AuditWriter(config);
-    w.lock();
+    w.lockFile();
     try {
       long recovered = w.openFile();
-      w.writeNow(
+      w.appendEvent(
           w.event(
               "open",
               "\"recovered_bytes\":" + recovered + ",\"pid\":" + ProcessHandle.current().pid()));
+      w.flush();
+      w.channel.force(false);
+      w.unforced = false;
     } catch (IOException | RuntimeException e) {
       w.closeChannelQuietly();
-      w.unlock();
+      w.unlockFile();
       throw e;
     }
     w.thread.start();
@@ -121,7 +215,7 @@ public final class AuditWriter implements AutoCloseable {
    * (or a node and a one-off {@code polycall call} with the same config) appending to one file
    * would interleave two chains and break both.
    */
-  private void lock() throws IOException {
+  private void lockFile() throws IOException {
     Path dir = file.getParent();
     if (dir != null) {
       Files.createDirectories(dir);
@@ -148,7 +242,7 @@ public final class AuditWriter implements AutoCloseable {
     lockChannel = ch;
   }
 
-  private void unlock() {
+  private void unlockFile() {
     if (lockChannel != null) {
       try {
         lockChannel.close(); // releases the lock
@@ -160,33 +254,110 @@ public final class AuditWriter implements AutoCloseable {
   }
 
   /**
-   * Queues a record. With {@code await}, returns once the writer has written it (and forced it
-   * under {@code fsync: every_record}) or failed to; check {@link AuditEntry#error()}.
+   * Queues a record. With {@code await}, returns once it is written (and forced under {@code fsync:
+   * every_record}) or could not be; check {@link AuditEntry#error()}.
    */
   public void append(AuditEntry e, boolean await) {
     if (closing) {
-      e.error = "the audit log is closed";
-      e.state = 2;
+      closed(e);
       return;
     }
-    while (pending.get() >= config.queueCapacity()) {
-      // Back-pressure: audit is never dropped to keep up; the caller waits for the writer.
+    RecordBody body = RecordBody.get();
+    int n = body.call(e);
+    byte[] sha = openRecords >= hashOnCallerAt ? body.sha256(n) : null;
+    boolean wake;
+    lock.lock();
+    try {
+      while (open.records >= config.queueCapacity() && !closing) {
+        // Back-pressure: audit is never dropped to keep up. Rather than wait for the writer thread
+        // to be scheduled (tens of ms on a busy machine), the caller writes the batch itself.
+        lock.unlock();
+        try {
+          drainIfFull();
+        } finally {
+          lock.lock();
+        }
+      }
+      if (closing) {
+        closed(e);
+        return;
+      }
+      open.add(body.wb, n, sha);
+      openRecords = open.records;
+      if (await) {
+        e.index = open.records - 1;
+        e.waiter = Thread.currentThread();
+        open.waiters.add(e);
+      }
+      wake = !await && open.records == wakeAt;
+    } finally {
+      lock.unlock();
+    }
+    // Read after the lock: a writer about to sleep either saw this record or is seen here.
+    if (wake || (!await && sleeping)) {
       LockSupport.unpark(thread);
-      LockSupport.parkNanos(10_000);
-    }
-    pending.incrementAndGet();
-    if (await) {
-      e.waiter = Thread.currentThread();
-    }
-    queue.offer(e);
-    if (await || sleeping) {
-      LockSupport.unpark(thread);
     }
     if (await) {
+      // Written on this thread, with whatever queued before it, rather than handed to the writer
+      // thread and back (a wake-up and a context switch each way). If a batch is being written,
+      // it is done once the lock is ours; this record is then written, or still in the open batch.
       while (e.state == 0) {
-        LockSupport.park(this);
+        ioLock.lock();
+        try {
+          if (e.state == 0) {
+            drainOnce();
+          }
+        } finally {
+          ioLock.unlock();
+        }
       }
     }
+  }
+
+  private static void closed(AuditEntry e) {
+    e.error = "the audit log is closed";
+    e.state = 2;
+  }
+
+  private void drainIfFull() {
+    ioLock.lock();
+    try {
+      boolean full;
+      lock.lock();
+      try {
+        full = open.records >= config.queueCapacity();
+      } finally {
+        lock.unlock();
+      }
+      if (full) {
+        drainOnce();
+      }
+    } finally {
+      ioLock.unlock();
+    }
+  }
+
+  /** Takes the open batch and writes it (ioLock held); false when there was nothing to write. */
+  private boolean drainOnce() {
+    Batch b;
+    lock.lock();
+    try {
+      if (open.records == 0) {
+        return false;
+      }
+      b = open;
+      open = spare;
+      openRecords = 0;
+    } finally {
+      lock.unlock();
+    }
+    try {
+      writeBatch(b);
+    } finally {
+      b.clear();
+      spare = b;
+    }
+    return true;
   }
 
   /** Why the last write failed, or null while the log is being written. */
@@ -216,11 +387,14 @@ public final class AuditWriter implements AutoCloseable {
   /** Writes what is queued, forces it and closes the file. Idempotent; blocks until done. */
   @Override
   public void close() {
-    if (closing) {
-      joinQuietly();
-      return;
+    if (!closing) {
+      lock.lock();
+      try {
+        closing = true; // under the lock: every record appended before it is in a batch
+      } finally {
+        lock.unlock();
+      }
     }
-    closing = true;
     LockSupport.unpark(thread);
     joinQuietly();
   }
@@ -239,47 +413,70 @@ public final class AuditWriter implements AutoCloseable {
     }
   }
 
-  // ---- writer thread ---------------------------------------------------------------------------
+  // ---- writer side (ioLock held) ------------------------------------------------------------
 
   private void run() {
-    List<AuditEntry> batch = new ArrayList<>();
     int idle = 0;
     while (true) {
-      AuditEntry e;
-      while (batch.size() < 4096 && (e = queue.poll()) != null) {
-        batch.add(e);
+      boolean closingNow = closing;
+      boolean wrote;
+      ioLock.lock();
+      try {
+        wrote = drainOnce();
+        if (!wrote) {
+          maybeForce(false);
+        }
+      } finally {
+        ioLock.unlock();
       }
-      if (!batch.isEmpty()) {
+      if (wrote) {
         idle = 0;
-        pending.addAndGet(-batch.size());
-        writeBatch(batch);
-        batch.clear();
         continue;
       }
-      maybeForce(false);
-      if (closing) {
+      if (closingNow) {
         break;
       }
-      if (idle < SPIN_ROUNDS) {
+      if (idle < IDLE_ROUNDS) {
         idle++;
-        LockSupport.parkNanos(SPIN_PARK_NANOS);
+        // Group commit: what callers append meanwhile goes out in one write, and they never wake
+        // this thread per record.
+        LockSupport.parkNanos(COMMIT_NANOS);
       } else {
         sleeping = true;
-        if (queue.isEmpty() && !closing) {
+        boolean empty;
+        lock.lock();
+        try {
+          empty = open.records == 0;
+        } finally {
+          lock.unlock();
+        }
+        if (empty && !closing) {
+          ioLock.lock();
+          try {
+            // Give back what a burst grew, so that a quiet log does not hold megabytes.
+            if (spare.bytes.length > (1 << 20)) {
+              spare = new Batch();
+            }
+          } finally {
+            ioLock.unlock();
+          }
           LockSupport.parkNanos(unforced ? intervalNanos() : TimeUnit.SECONDS.toNanos(1));
         }
         sleeping = false;
       }
     }
+    ioLock.lock();
     try {
       if (channel != null) {
         channel.force(false);
         channel.close();
+        channel = null;
       }
     } catch (IOException ex) {
       LOG.log(Level.WARNING, "audit log " + file + ": cannot close cleanly: " + ex);
     } finally {
-      unlock();
+      unlockFile();
+      ioLock.unlock();
     }
   }
 
@@ -287,20 +484,29 @@ public final class AuditWriter implements AutoCloseable {
     return Math.max(1_000_000L, config.fsyncInterval().toNanos());
   }
 
-  private void writeBatch(List<AuditEntry> batch) {
+  private void writeBatch(Batch b) {
+    inOut = 0;
+    flushedOfBatch = 0;
     try {
       if (channel == null) {
         openFile();
       }
       if (lost > 0) {
-        append(
+        appendEvent(
             event(
                 "gap",
-                "\"lost\":" + lost + ",\"error\":" + Json.string(new StringBuilder(), lostError)),
-            null);
+                "\"lost\":" + lost + ",\"error\":" + Json.string(new StringBuilder(), lostError)));
       }
-      for (AuditEntry e : batch) {
-        appendCall(e);
+      for (int i = 0; i < b.records; i++) {
+        int from = b.start(i);
+        if (b.hashed[i]) {
+          System.arraycopy(b.shas, i * 32, bodySha, 0, 32);
+        } else {
+          sha.update(b.bytes, from, b.ends[i] - from);
+          digestInto(bodySha);
+        }
+        appendLinked(b.bytes, from, b.ends[i] - from);
+        inOut++;
       }
       flush();
       if (config.fsync() == Fsync.EVERY_RECORD) {
@@ -310,75 +516,91 @@ public final class AuditWriter implements AutoCloseable {
       } else {
         maybeForce(false);
       }
-      for (AuditEntry e : pendingForce) {
-        e.state = 1;
-        Thread w = e.waiter;
-        if (w != null) {
-          LockSupport.unpark(w);
-        }
-      }
-      pendingForce.clear();
       if (failure != null) {
         LOG.log(Level.WARNING, "audit log " + file + " is being written again after: " + failure);
         failure = null;
       }
       lost = 0;
       lostError = null;
-    } catch (IOException | RuntimeException ex) {
-      String why = ex.toString();
-      failures.increment();
-      // Set before any waiter is released, so that the next call (fail-closed) sees it.
-      boolean wasHealthy = failure == null;
-      failure = why;
-      // Records already flushed stay in the file (not lost, though perhaps not forced); the rest of
-      // the batch is lost and the partial write, if any, is cut off.
-      long lostNow = 0;
-      for (AuditEntry e : batch) {
-        if (!e.flushed) {
-          lostNow++;
-        }
-        if (e.state == 0) {
-          finish(e, why);
-        }
+      for (AuditEntry e : b.waiters) {
+        e.state = 1;
+        LockSupport.unpark(e.waiter);
       }
-      pendingForce.clear();
-      inBuffer.clear();
-      out.clear();
-      dropped.add(lostNow);
-      lost += lostNow;
-      lostError = why;
-      seq = committedSeq;
-      setPrev(committedPrev);
-      try {
-        if (channel != null && channel.isOpen() && channel.size() > committedSize) {
-          channel.truncate(committedSize);
-        }
-      } catch (IOException ignored) {
-        // The next open cuts a partial record off anyway.
-      }
-      closeChannelQuietly();
-      if (wasHealthy) {
-        LOG.log(
-            Level.ERROR,
-            "audit log "
-                + file
-                + ": cannot write records ("
-                + why
-                + "); "
-                + (config.failClosed()
-                    ? "calls are refused (fail_closed) until it can be written"
-                    : "calls go on unaudited (fail_closed: false); lost records are counted"));
+    } catch (IOException | RuntimeException | Error ex) {
+      // An Error too: its waiters must be released (they would otherwise wait for ever).
+      fail(b, ex.toString());
+      if (ex instanceof Error err) {
+        throw err;
       }
     }
   }
 
-  private void finish(AuditEntry e, String error) {
-    e.error = error;
-    e.state = 2;
-    Thread w = e.waiter;
-    if (w != null) {
-      LockSupport.unpark(w);
+  private void fail(Batch b, String why) {
+    failures.increment();
+    boolean wasHealthy = failure == null;
+    // Set before any waiter is released, so that the next call (fail-closed) sees it.
+    failure = why;
+    // Records already flushed stay in the file (not lost, though perhaps not forced); the rest of
+    // the batch is lost and the partial write, if any, is cut off.
+    long lostNow = b.records - flushedOfBatch;
+    boolean flushedIsEnough = config.fsync() != Fsync.EVERY_RECORD;
+    for (AuditEntry e : b.waiters) {
+      if (flushedIsEnough && e.index < flushedOfBatch) {
+        e.state = 1;
+      } else {
+        e.error = why;
+        e.state = 2;
+      }
+      LockSupport.unpark(e.waiter);
     }
+    out.clear();
+    inOut = 0;
+    dropped.add(lostNow);
+    lost += lostNow;
+    lostError = why;
+    seq = committedSeq;
+    setPrev(committedPrev);
+    try {
+      if (channel != null && channel.isOpen() && channel.size() > committedSize) {
+        channel.truncate(committedSize);
+      }
+    } catch (IOException ignored) {
+      // The next open cuts a partial record off anyway.
+    }
+    closeChannelQuietly();
+    if (wasHealthy) {
+      LOG.log(
+          Level.ERROR,
+          "audit log "
+              + file
+              + ": cannot write records ("
+              + why
+              + "); "
+              + (config.failClosed()
+                  ? "calls are refused (fail_closed) until it can be written"
+                  : "calls go on unaudited (fail_closed: false); lost records are counted"));
+    }
+  }
+
+  /** Links an event record (open, gap) into the pending write. */
+  private void appendEvent(String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    sha.update(bytes);
+    digestInto(bodySha);
+    appendLinked(bytes, 0, bytes.length);
+  }
+
+  private void flush() throws IOException {
+    out.flip();
+    while (out.hasRemaining()) {
+      fileSize += channel.write(out);
+    }
+    out.clear();
+    unforced = true;
+    commit();
+    written.add(inOut);
+    flushedOfBatch += inOut;
+    inOut = 0;
   }
 
   private void closeChannelQuietly() {
@@ -395,36 +617,57 @@ public final class AuditWriter implements AutoCloseable {
   private void commit() {
     committedSize = fileSize;
     committedSeq = seq;
-    committedPrev = prev;
-    head = prev;
+    System.arraycopy(prevRaw, 0, committedPrev, 0, 32);
+    head = Json.hex(prevRaw);
   }
 
-  /** Adds one event record (open, gap) to the pending write, rotating first. */
-  private void append(String body, AuditEntry e) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    appendLinked(bytes, sha.digest(bytes));
-    if (e != null) {
-      inBuffer.add(e);
-    }
-  }
-
-  // ---- linking records -------------------------------------------------------------------------
+  // ---- linking records (I/O side) ---------------------------------------------------------------
   //
-  // The caller's thread formatted the body and hashed it (AuditEntry); here each record gets its
-  // number and its link, SHA-256(seq || prev || SHA-256(body)): two SHA-256 blocks, whatever the
-  // record's size, so that one writer keeps up with many callers.
+  // Each record gets its number and its link, SHA-256(seq || prev || SHA-256(body)). The body's
+  // hash is taken here too, off the caller's thread: a caller only formats its body.
 
-  /** Appends one call record (seq, prev and hash filled in here), rotating first if needed. */
-  private void appendCall(AuditEntry e) throws IOException {
-    appendLinked(e.body, e.bodySha256);
-    inBuffer.add(e);
-  }
+  private static final byte[] SEQ_PREFIX = AuditLine.SEQ_PREFIX.getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] PREV_KEY = AuditLine.PREV_KEY.getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] HASH_KEY = AuditLine.HASH_KEY.getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] END = "\"}\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
-  private void appendLinked(byte[] body, byte[] bodySha) throws IOException {
-    seq++;
-    byte[] seqText = Long.toString(seq).getBytes(StandardCharsets.US_ASCII);
-    byte[] h = AuditLine.link(sha, seq, prevRaw, bodySha);
-    int len = 8 + seqText.length + body.length + 9 + 64 + 1 + 9 + 64 + 3;
+  private byte[] prevRaw = new byte[32];
+  private byte[] nextRaw = new byte[32];
+  private final byte[] prevHex = new byte[64];
+  private final byte[] bodySha = new byte[32];
+  private final byte[] seqBytes = new byte[20];
+
+  /** Appends one record to the pending write, rotating first if needed. */
+  /** Appends one record whose body's SHA-256 is in {@link #bodySha}. */
+  private void appendLinked(byte[] body, int off, int n) throws IOException {
+    long s = seq + 1;
+    int digits = 0;
+    for (long v = s; v > 0; v /= 10) {
+      digits++;
+    }
+    long v = s;
+    for (int i = digits - 1; i >= 0; i--) {
+      seqBytes[i] = (byte) ('0' + v % 10);
+      v /= 10;
+    }
+    for (int i = 7; i >= 0; i--) {
+      sha.update((byte) (s >>> (8 * i)));
+    }
+    sha.update(prevRaw);
+    sha.update(bodySha);
+    digestInto(nextRaw);
+    int len =
+        SEQ_PREFIX.length
+            + digits
+            + 1
+            + n
+            + PREV_KEY.length
+            + 64
+            + 1
+            + HASH_KEY.length
+            + 64
+            + END.length;
     if (config.rotateBytes() > 0
         && fileSize + out.position() > 0
         && fileSize + out.position() + len > config.rotateBytes()) {
@@ -437,65 +680,38 @@ public final class AuditWriter implements AutoCloseable {
         out = ByteBuffer.allocateDirect(len);
       }
     }
-    out.put(SEQ_PREFIX).put(seqText).put((byte) ',').put(body);
-    out.put(PREV_KEY).put(prev.getBytes(StandardCharsets.US_ASCII)).put((byte) '"');
-    out.put(HASH_KEY).put(hexBytes(h)).put(END);
-    setPrev(h);
-  }
-
-  private static final byte[] SEQ_PREFIX = AuditLine.SEQ_PREFIX.getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] PREV_KEY = AuditLine.PREV_KEY.getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] HASH_KEY = AuditLine.HASH_KEY.getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] END = "\"}\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-
-  private static byte[] hexBytes(byte[] b) {
-    byte[] out = new byte[b.length * 2];
-    for (int i = 0; i < b.length; i++) {
-      out[2 * i] = HEX[(b[i] >> 4) & 15];
-      out[2 * i + 1] = HEX[b[i] & 15];
+    out.put(SEQ_PREFIX).put(seqBytes, 0, digits).put((byte) ',').put(body, off, n);
+    out.put(PREV_KEY).put(prevHex).put((byte) '"');
+    for (int i = 0; i < 32; i++) {
+      prevHex[2 * i] = HEX[(nextRaw[i] >> 4) & 15];
+      prevHex[2 * i + 1] = HEX[nextRaw[i] & 15];
     }
-    return out;
+    out.put(HASH_KEY).put(prevHex).put(END);
+    byte[] t = prevRaw;
+    prevRaw = nextRaw;
+    nextRaw = t;
+    seq = s;
   }
 
-  private byte[] prevRaw = new byte[32];
+  private void digestInto(byte[] to) {
+    try {
+      sha.digest(to, 0, 32);
+    } catch (DigestException e) {
+      throw new IllegalStateException("SHA-256 is 32 bytes", e);
+    }
+  }
 
   private void setPrev(byte[] raw) {
-    prevRaw = raw;
-    prev = Json.hex(raw);
+    System.arraycopy(raw, 0, prevRaw, 0, 32);
+    for (int i = 0; i < 32; i++) {
+      prevHex[2 * i] = HEX[(raw[i] >> 4) & 15];
+      prevHex[2 * i + 1] = HEX[raw[i] & 15];
+    }
   }
 
   private void setPrev(String hex) {
-    prev = hex;
-    prevRaw = java.util.HexFormat.of().parseHex(hex);
+    setPrev(java.util.HexFormat.of().parseHex(hex));
   }
-
-  private void flush() throws IOException {
-    out.flip();
-    while (out.hasRemaining()) {
-      fileSize += channel.write(out);
-    }
-    out.clear();
-    unforced = true;
-    commit();
-    for (AuditEntry e : inBuffer) {
-      e.flushed = true;
-      if (config.fsync() == Fsync.EVERY_RECORD) {
-        // Released once the batch is forced (writeBatch).
-        pendingForce.add(e);
-      } else {
-        e.state = 1;
-        Thread w = e.waiter;
-        if (w != null) {
-          LockSupport.unpark(w);
-        }
-      }
-    }
-    written.add(inBuffer.size());
-    inBuffer.clear();
-  }
-
-  private final List<AuditEntry> pendingForce = new ArrayList<>();
 
   private void maybeForce(boolean always) {
     if (!unforced || channel == null) {
@@ -561,14 +777,6 @@ public final class AuditWriter implements AutoCloseable {
     return sb.append("\"time\":\"")
         .append(TIME.format(Instant.ofEpochSecond(epochSecond, nano)))
         .append('"');
-  }
-
-  /** Writes one record from the opening thread, before the writer thread starts. */
-  private void writeNow(String body) throws IOException {
-    append(body, null);
-    flush();
-    channel.force(false);
-    unforced = false;
   }
 
   // ---- opening and continuing a chain ----------------------------------------------------------

@@ -1,17 +1,15 @@
 package io.polycall.security.internal;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Arrays;
 
 /**
  * Formats the body of an audit record (everything between {@code "seq":N,} and {@code ,"prev":}) as
- * UTF-8 JSON and hashes it, on the calling thread: the writer thread then only numbers and links
- * the records (one SHA-256 block each), so a single writer keeps up with many callers. Not
- * thread-safe: {@link #get()} gives this thread's instance.
+ * UTF-8 JSON, on the calling thread, into this thread's buffer: nothing is allocated per record,
+ * and the caller then copies it into the writer's batch (which hashes it). Not thread-safe: {@link
+ * #get()} gives this thread's instance.
  */
 public final class RecordBody {
   private static final ThreadLocal<RecordBody> LOCAL = ThreadLocal.withInitial(RecordBody::new);
@@ -19,9 +17,12 @@ public final class RecordBody {
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
-  private final MessageDigest sha = AuditLine.sha256();
-  private byte[] wb = new byte[1024];
+  /** The body formatted by the last {@link #call}, bytes {@code [0, length)}. */
+  byte[] wb = new byte[1024];
+
   private int wp;
+  private final java.security.MessageDigest sha = AuditLine.sha256();
+  private final byte[] bodySha = new byte[32];
   private long cachedSecond = Long.MIN_VALUE;
   private final byte[] cachedTime = new byte[19];
 
@@ -31,61 +32,67 @@ public final class RecordBody {
     return LOCAL.get();
   }
 
-  /** The body of a call record. */
-  byte[] call(AuditEntry.Facts f) {
+  /** Formats the body of a call record into {@link #wb}; returns its length. */
+  int call(AuditEntry f) {
     int need =
         512
             + 6
-                * (f.trace().length()
-                    + f.subject().length()
-                    + f.method().length()
-                    + f.function().length()
-                    + f.bridge().length()
-                    + f.decision().length()
-                    + f.reason().length()
-                    + f.status().length()
-                    + f.message().length());
+                * (f.trace.length()
+                    + f.subject.length()
+                    + f.method.length()
+                    + f.function.length()
+                    + f.bridge.length()
+                    + f.decision.length()
+                    + f.reason.length()
+                    + f.status.length()
+                    + f.message.length());
     if (wb.length < need) {
       wb = new byte[need];
     }
     wp = 0;
     ascii("\"time\":\"");
-    time(f.epochSecond(), f.nano());
+    time(f.epochSecond, f.nano);
     ascii("\",\"event\":\"call\",\"trace\":");
-    string(f.trace());
+    string(f.trace);
     ascii(",\"subject\":");
-    string(f.subject());
+    string(f.subject);
     ascii(",\"method\":");
-    string(f.method());
+    string(f.method);
     ascii(",\"function\":");
-    string(f.function());
+    string(f.function);
     ascii(",\"bridge\":");
-    string(f.bridge());
+    string(f.bridge);
     ascii(",\"decision\":");
-    string(f.decision());
+    string(f.decision);
     ascii(",\"reason\":");
-    string(f.reason());
+    string(f.reason);
     ascii(",\"status\":");
-    string(f.status());
+    string(f.status);
     ascii(",\"code\":");
-    number(f.code());
+    number(f.code);
     ascii(",\"message\":");
-    string(f.message());
+    string(f.message);
     ascii(",\"duration_ns\":");
-    number(f.durationNanos());
+    number(f.durationNanos);
     ascii(",\"payload_bytes\":");
-    number(f.payloadBytes());
+    number(f.payloadBytes);
     ascii(",\"args_sha256\":\"");
-    if (f.argsSha256() != null) {
-      hex(f.argsSha256());
+    if (f.argsSha256 != null) {
+      hex(f.argsSha256);
     }
     wb[wp++] = '"';
-    return Arrays.copyOf(wb, wp);
+    return wp;
   }
 
-  /** SHA-256 of {@code body}. */
-  byte[] sha256(byte[] body) {
-    return sha.digest(body);
+  /** SHA-256 of the first {@code length} bytes of {@link #wb} (this thread's array, reused). */
+  byte[] sha256(int length) {
+    sha.update(wb, 0, length);
+    try {
+      sha.digest(bodySha, 0, 32);
+    } catch (java.security.DigestException e) {
+      throw new IllegalStateException("SHA-256 is 32 bytes", e);
+    }
+    return bodySha;
   }
 
   private void ascii(String s) {
@@ -102,11 +109,19 @@ public final class RecordBody {
   }
 
   private void number(long v) {
-    if (v >= 0 && v < 10) {
-      wb[wp++] = (byte) ('0' + v);
-    } else {
-      ascii(Long.toString(v));
+    if (v < 0) {
+      ascii(Long.toString(v)); // never in practice; Long.MIN_VALUE has no positive twin
+      return;
     }
+    int digits = 1;
+    for (long t = v; t >= 10; t /= 10) {
+      digits++;
+    }
+    for (int i = digits - 1; i >= 0; i--) {
+      wb[wp + i] = (byte) ('0' + v % 10);
+      v /= 10;
+    }
+    wp += digits;
   }
 
   /** {@code 2026-11-22T01:02:03.123456Z} (the part up to the second formatted once a second). */
