@@ -180,6 +180,48 @@ class RingConnectionTest {
     assertEquals(List.of(), ringFiles(), "no file was made");
   }
 
+  @Test
+  void aRingFileThatCannotBeMadeLeavesThePeerOnTheSocket() throws Exception {
+    CompletableFuture<Connection> hubF = new CompletableFuture<>();
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                SocketChannel ch = h.server.accept();
+                Handshake.Accepted a =
+                    Handshake.accept(
+                        ch,
+                        h.secrets,
+                        true,
+                        h.limits,
+                        "test-hub",
+                        hello -> {
+                          throw new IOException("no room in /dev/shm");
+                        });
+                assertNull(a.rings());
+                hubF.complete(Connection.builder(ch).reader(a.reader()).limits(a.limits()).start());
+              } catch (Throwable t) {
+                hubF.completeExceptionally(t);
+              }
+            });
+    SocketChannel ch = h.connectRaw();
+    Handshake.Welcomed w =
+        Handshake.connect(ch, PeerCredentials.worker("w8", h.secrets.register("w8")), true);
+    assertFalse(w.welcome().hasRings());
+    assertNull(w.rings());
+    Connection worker =
+        Connection.builder(ch).reader(w.reader()).limits(w.limits()).handler(functions()).start();
+    Connection hub = await(hubF);
+    try {
+      assertEquals(
+          3, i64(hub.callAndAwait("add", List.of(Value.i64(1), Value.i64(2)), 0, Map.of())));
+      assertFalse(hub.ringStats().enabled());
+    } finally {
+      hub.close();
+      worker.close();
+    }
+  }
+
   // ---- a scripted peer that writes the rings itself -------------------------------------------
 
   /** The peer end: its socket, its mapped rings, and a raw view of the file to break rules with. */

@@ -73,6 +73,15 @@ class ShmRingTest {
   }
 
   @Test
+  void ringFilesGoInAnOwnerOnlyDirectoryInDevShmOrTheFallback() throws IOException {
+    Path d = SharedRings.directory(dir);
+    if (!d.equals(dir)) {
+      assertEquals(Path.of("/dev/shm", "polycall-" + System.getProperty("user.name")), d);
+    }
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(d)));
+  }
+
+  @Test
   void unlinkingRemovesTheFileButBothMappingsKeepWorking() throws ProtocolException {
     hub.unlink();
     assertFalse(Files.exists(hub.path()));
