@@ -52,7 +52,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (default 4), about a minute and a half in all.
  *
  * <p>Usage: {@code RemoteHarness} ({@code make bench-remote}); {@code -Dout=FILE} also writes the
- * report there.
+ * report there. {@code -Donly=security} measures only PolyCall with and without security (about
+ * half a minute at {@code -Dseconds=2}); {@code -Dsecurity=auth|audit} leaves the audit log or
+ * authentication and authorization out of the secured node, to tell their costs apart.
  */
 public final class RemoteHarness {
   private static final String RAW_SERVICE = "bench.RawNoop";
@@ -114,21 +116,23 @@ public final class RemoteHarness {
             polyCall(GrpcClient.of(securedChannel), "bench.noop", secured.options());
         // Warm-up: both paths JIT-compiled before anything counts.
         List<Target> targets = List.of(rawTarget, pooledTarget, poly, polyNb, polySecured);
+        boolean onlySecurity = "security".equals(System.getProperty("only"));
+        List<Integer> measured = onlySecurity ? List.of(2, 4) : List.of(0, 1, 2, 3, 4);
         int m = targets.size();
         for (int round = 0; round < 2; round++) {
-          for (Target t : targets) {
-            run(t, 1, 1);
-            run(t, 64, 1);
+          for (int k : measured) {
+            run(targets.get(k), 1, 1);
+            run(targets.get(k), 64, 1);
           }
         }
         // Interleaved, twice each; the better of the two runs counts (less disturbed).
         Run[] r1 = new Run[m];
         Run[] r64 = new Run[m];
         for (int round = 0; round < 2; round++) {
-          for (int k = 0; k < m; k++) {
+          for (int k : measured) {
             r1[k] = Run.best(r1[k], run(targets.get(k), 1, seconds));
           }
-          for (int k = 0; k < m; k++) {
+          for (int k : measured) {
             r64[k] = Run.best(r64[k], run(targets.get(k), 64, seconds));
           }
         }
@@ -137,35 +141,39 @@ public final class RemoteHarness {
           "raw grpc-java, default executor",
           "PolyCall Call",
           "PolyCall Call [nonblocking]",
-          "PolyCall Call, authn+authz+audit"
+          "PolyCall Call, " + SecuredNode.describe()
         };
         lines.add(
             "unary no-op over loopback, Java client -> Java server (p50/p99 per call); "
                 + Runtime.getRuntime().availableProcessors()
                 + " CPUs, load average at the end: "
                 + loadAverage());
-        for (int k = 0; k < m; k++) {
+        for (int k : measured) {
           lines.add(r1[k].line(names[k] + ", 1 in flight"));
         }
-        for (int k = 0; k < m; k++) {
+        for (int k : measured) {
           lines.add(r64[k].line(names[k] + ", 64 in flight"));
         }
-        lines.add(
-            String.format(
-                Locale.ROOT,
-                "PolyCall Call / raw default executor, 1 in flight: p50 %.2fx",
-                r1[2].p50() / r1[1].p50()));
+        if (!onlySecurity) {
+          lines.add(
+              String.format(
+                  Locale.ROOT,
+                  "PolyCall Call / raw default executor, 1 in flight: p50 %.2fx",
+                  r1[2].p50() / r1[1].p50()));
+        }
         double sec1 = r1[4].p50() / r1[2].p50();
         lines.add(
             String.format(
                 Locale.ROOT,
-                "PolyCall Call with authn+authz+audit / without, 1 in flight: p50 %.2fx (target"
+                "PolyCall Call with "
+                    + SecuredNode.describe()
+                    + " / without, 1 in flight: p50 %.2fx (target"
                     + " <= 1.10x: %s); 64 in flight: p50 %.2fx, calls/s %.2fx",
                 sec1,
                 sec1 <= 1.10 ? "met" : "NOT met",
                 r64[4].p50() / r64[2].p50(),
                 r64[4].perSecond() / r64[2].perSecond()));
-        for (int k = 2; k < 4; k++) {
+        for (int k = 2; k < (onlySecurity ? 2 : 4); k++) {
           double p50 = r1[k].p50() / r1[0].p50();
           lines.add(
               String.format(
@@ -276,7 +284,17 @@ public final class RemoteHarness {
       Path dir,
       io.polycall.CallOptions options)
       implements AutoCloseable {
+    /** {@code -Dsecurity}: on (default), auth (no audit log) or audit (no authn/authz). */
+    static String describe() {
+      return switch (System.getProperty("security", "on")) {
+        case "auth" -> "authn+authz";
+        case "audit" -> "audit";
+        default -> "authn+authz+audit";
+      };
+    }
+
     static SecuredNode start() throws java.io.IOException {
+      String which = System.getProperty("security", "on");
       Path dir = Files.createTempDirectory("polycall-bench-secured");
       Path secret = dir.resolve("hs256.secret");
       Files.writeString(secret, "0123456789abcdef0123456789abcdef\n");
@@ -293,18 +311,21 @@ public final class RemoteHarness {
       io.polycall.security.AuditLog audit =
           io.polycall.security.AuditLog.open(
               io.polycall.security.AuditConfig.of(dir.resolve("audit.jsonl")));
-      PolyCall node =
-          PolyCall.builder()
-              .withInterceptor(audit.interceptor())
-              .withInterceptor(
-                  io.polycall.security.AuthenticationInterceptor.jwt(
-                      io.polycall.security.JwtSettings.ofHs256("polycall", secret)))
-              .withInterceptor(
-                  io.polycall.security.AuthorizationInterceptor.of(
-                      io.polycall.security.Policy.parse(
-                          "roles: {calc: {functions: [\"bench.*\"]}}\nsubjects: {bench: [calc]}\n",
-                          "bench policy")))
-              .build();
+      PolyCall.Builder b = PolyCall.builder();
+      if (!which.equals("auth")) {
+        b.withInterceptor(audit.interceptor());
+      }
+      if (!which.equals("audit")) {
+        b.withInterceptor(
+                io.polycall.security.AuthenticationInterceptor.jwt(
+                    io.polycall.security.JwtSettings.ofHs256("polycall", secret)))
+            .withInterceptor(
+                io.polycall.security.AuthorizationInterceptor.of(
+                    io.polycall.security.Policy.parse(
+                        "roles: {calc: {functions: [\"bench.*\"]}}\nsubjects: {bench: [calc]}\n",
+                        "bench policy")));
+      }
+      PolyCall node = b.build();
       node.registry()
           .register(
               BoundFunction.of(

@@ -10,6 +10,7 @@ import io.polycall.security.AuthorizationInterceptor;
 import io.polycall.security.InputLimits;
 import io.polycall.security.JwtSettings;
 import io.polycall.security.LimitsInterceptor;
+import io.polycall.security.LocalCaller;
 import io.polycall.security.Policy;
 import io.polycall.security.RateLimitInterceptor;
 import io.polycall.security.RateLimits;
@@ -46,17 +47,25 @@ import org.openjdk.jmh.annotations.TearDown;
  *       thread running): the issue's target
  *   <li>{@code audit}, {@code auth}: the audit log alone, authentication and authorization alone
  *       (to tell the costs apart)
+ *   <li>{@code local}: the embedding program's {@code LocalCaller} instead of a token, authorized
  *   <li>{@code full}: {@code on} plus input limits (the defaults) and a rate limit every call
  *       passes (a bucket per subject)
  * </ul>
+ *
+ * <p>{@link #call} reports the mean ({@code avgt}); {@link #callSampled} times calls one by one
+ * ({@code sample}), for the p50 beside the mean: on a shared machine the mean of the audited call
+ * is set by rare long stalls (the writer thread or the caller descheduled), the p50 by the call's
+ * own work.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class SecuredCallBench {
 
-  @Param({"off", "audit", "auth", "on", "full"})
+  @Param({"off", "auth", "local", "audit", "on", "full"})
   public String security;
+
+  LocalCaller local;
 
   PolyCall pc;
   AuditLog audit;
@@ -67,6 +76,7 @@ public class SecuredCallBench {
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     PolyCall.Builder b = PolyCall.builder();
+    AuthenticationInterceptor authn = null;
     options =
         CallOptions.DEFAULT.withMetadata(
             "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
@@ -84,16 +94,23 @@ public class SecuredCallBench {
               .withMetadata("authorization", "Bearer " + token)
               .withMetadata(
                   "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-      if (!security.equals("auth")) {
+      if (!security.equals("auth") && !security.equals("local")) {
         audit = AuditLog.open(AuditConfig.of(dir.resolve("audit.jsonl")));
         b.withInterceptor(audit.interceptor());
       }
+      if (security.equals("local")) {
+        options =
+            CallOptions.DEFAULT.withMetadata(
+                "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+      }
       if (!security.equals("audit")) {
-        b.withInterceptor(AuthenticationInterceptor.jwt(JwtSettings.ofHs256("polycall", secret)))
+        authn = AuthenticationInterceptor.jwt(JwtSettings.ofHs256("polycall", secret));
+        b.withInterceptor(authn)
             .withInterceptor(
                 AuthorizationInterceptor.of(
                     Policy.parse(
-                        "roles: {calc: {functions: [\"bench.*\"]}}\nsubjects: {bench: [calc]}\n",
+                        "roles: {calc: {functions: [\"bench.*\"]}}\n"
+                            + "subjects: {bench: [calc], \"local:app\": [calc]}\n",
                         "bench policy")));
       }
       if (security.equals("full")) {
@@ -106,6 +123,9 @@ public class SecuredCallBench {
     }
     pc = b.build();
     pc.jvm().register("bench.add(a: i64, b: i64) -> i64", (LongBinaryOperator) Long::sum);
+    if (security.equals("local")) {
+      local = authn.localCaller(pc, "app");
+    }
   }
 
   @TearDown(Level.Trial)
@@ -123,6 +143,14 @@ public class SecuredCallBench {
 
   @Benchmark
   public Value call() {
-    return pc.call("bench.add", args, options);
+    return local != null
+        ? local.call("bench.add", args, options)
+        : pc.call("bench.add", args, options);
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  public Value callSampled() {
+    return call();
   }
 }
