@@ -1148,7 +1148,9 @@ class Connection:
             run = self._take_inline(frame)
             if run is None:
                 continue
-            with self._cv:
+            # The condition's lock taken directly: Condition.__enter__/__exit__ are Python
+            # calls, and these two blocks run at every call.
+            with self._tlock:
                 self._idle -= 1
                 self._running += 1
                 lonely = self._idle == 0
@@ -1167,7 +1169,7 @@ class Connection:
                     ctx = serving.ctx
                     self._deliver(ctx.call_id, serving, self._serve_sync(call, fn, ctx))
             finally:
-                with self._cv:
+                with self._tlock:
                     self._running -= 1
                     if self._leader == me:
                         self._busy = False  # still the leader: read on, no hand-off
