@@ -377,7 +377,8 @@ def _encode_ndarray(out: pb.NdArray, v: Any, t: NdArrayOf) -> None:
 # Strings and bytes up to this many characters are written by hand; longer ones by protobuf.
 SMALL_SCALAR = 4096
 
-_VARINT1 = [bytes((i,)) for i in range(128)]
+_BYTES1 = [bytes((i,)) for i in range(256)]
+_VARINT1 = _BYTES1[:128]
 _PACK_D = struct.Struct("<d").pack
 _PACK_F = struct.Struct("<f").pack
 _UNPACK_F = struct.Struct("<f").unpack
@@ -397,7 +398,7 @@ def varint(n: int) -> bytes:
     if n < 0x80:
         return _VARINT1[n]
     if n < 0x4000:
-        return bytes(((n & 0x7F) | 0x80, n >> 7))
+        return _BYTES1[(n & 0x7F) | 0x80] + _BYTES1[n >> 7]
     if n < 0x200000:
         return bytes(((n & 0x7F) | 0x80, ((n >> 7) & 0x7F) | 0x80, n >> 14))
     out = bytearray()
@@ -531,15 +532,19 @@ def small_value_encoder(t: Type | None) -> Callable[[Any], bytes | None] | None:
     return None
 
 
+_RESULT_HEAD = struct.Struct(">IBBB").pack  # prefix, Frame.result tag, its length, call_id tag
+_VALUE_HEAD = [b"\x12" + _BYTES1[n] for n in range(128)]  # Result.value tag and length
+
+
 def result_frame_bytes(call_id: int, value: bytes) -> bytes:
     """The length-prefixed bytes of Frame{result{call_id, value}}, `value` a serialized Value."""
     n = len(value)
-    if n < 0x80:
-        cid = b"\x08" + varint(call_id) if call_id else b""
-        rlen = len(cid) + 2 + n
-        if rlen < 0x7E:  # every length fits in one byte
-            return bytes((0, 0, 0, rlen + 2, 0x2A, rlen)) + cid + bytes((0x12, n)) + value
-    r = (b"\x08" + varint(call_id) if call_id else b"") + _TAG_LEN2 + varint(len(value)) + value
+    if n < 0x80 and call_id:
+        cid = varint(call_id)
+        rlen = len(cid) + 3 + n
+        if rlen < 0x80:  # every length fits in one byte: the common small result
+            return _RESULT_HEAD(rlen + 2, 0x2A, rlen, 0x08) + cid + _VALUE_HEAD[n] + value
+    r = (b"\x08" + varint(call_id) if call_id else b"") + _TAG_LEN2 + varint(n) + value
     body = b"\x2a" + varint(len(r)) + r  # Frame.result: field 5, length-delimited
     return len(body).to_bytes(4, "big") + body
 

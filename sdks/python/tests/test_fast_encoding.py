@@ -291,3 +291,13 @@ def test_default_width_scalars_decode_as_before_and_other_widths_are_still_check
         decode(bad)
     with pytest.raises(InvalidArgument, match="does not fit i8"):
         decode(pb.Value(int_value=300, width=pb.I8))
+
+
+def test_result_frames_around_one_byte_lengths_are_the_frames_protobuf_writes() -> None:
+    # Result lengths of 126 to 130 bytes: the short form and the general one meet there.
+    for call_id in [1, 300, 70000, 2**30]:
+        for size in range(105, 130):
+            value = generic_bytes("z" * size, "string")
+            assert value is not None
+            expected = pb.Frame(result=pb.Result(call_id=call_id, value=pb.Value.FromString(value)))
+            assert result_frame_bytes(call_id, value) == frame_bytes(expected), (call_id, size)
