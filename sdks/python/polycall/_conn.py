@@ -454,7 +454,7 @@ class _BatchRun:
     slow: list[tuple[int, pb.Call]]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Serving:
     ctx: CallContext
     task: asyncio.Task[Any] | None = None
