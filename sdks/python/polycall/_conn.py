@@ -278,14 +278,16 @@ class Wire:
             if self._eof:
                 return None
             spins += 1
-            if spins % RING_SOCKET_CHECK and now() - self._last < spin_ns and quiet():
+            spin = now() - self._last < spin_ns and quiet()
+            if spin and spins % RING_SOCKET_CHECK:
                 yield_cpu()
                 continue
-            # Every RING_SOCKET_CHECK polls, and before sleeping: anything on the socket?
-            if self._pos < len(self._buf) or poller.poll(0):
+            # Every RING_SOCKET_CHECK polls: anything on the socket? (Asleep, the wait below
+            # looks at it; bytes already read look at it before.)
+            if self._pos < len(self._buf) or (spin and poller.poll(0)):
                 self._take_socket_frame(ring, max_frame_bytes)
                 continue
-            if now() - self._last < spin_ns and quiet():
+            if spin:
                 yield_cpu()
                 continue
             # Sleep: say so, then look once more (the hub may have published before it saw
@@ -293,17 +295,21 @@ class Wire:
             # Outside this block the reader is always awake.
             ring.set_awake(False)
             fence()
+            readable = False
             if not ring.ready():
                 looks = 0
-                while not poller.poll(
-                    RING_SLEEP_MS if looks < RING_SLEEP_LONG_AFTER else RING_SLEEP_LONG_MS
-                ):
+                while True:
+                    if poller.poll(
+                        RING_SLEEP_MS if looks < RING_SLEEP_LONG_AFTER else RING_SLEEP_LONG_MS
+                    ):
+                        readable = True
+                        break
                     if ring.ready() or self.closed:
                         break
                     looks += 1
             ring.set_awake(True)
             self._last = now()
-            if self._pos < len(self._buf) or poller.poll(0):
+            if readable:
                 self._take_socket_frame(ring, max_frame_bytes)
 
     def _take_socket_frame(self, ring: Ring, max_frame_bytes: int) -> None:
