@@ -252,9 +252,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = asyncio.run(
         serve(env["POLYCALL_SOCKET"], env["POLYCALL_WORKER_ID"], secret, args.threads)
     )
-    if any(t.name.startswith("polycall-fn") and t.is_alive() for t in threading.enumerate()):
-        # Threads still running user code would block interpreter exit (executor threads are
-        # joined at exit); the connection is gone, so nobody wants their results.
+    if any(
+        t.name.startswith("polycall-fn") and t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+    ):
+        # Pool threads still running user code would block interpreter exit (executor threads
+        # are joined at exit); the connection is gone, so nobody wants their results. The
+        # reader threads are daemons (they may run a call inline, and never block the exit).
         log.warning("exiting with sync functions still running")
         logging.shutdown()
         sys.stdout.flush()
