@@ -167,6 +167,7 @@ public final class PolyCallConfig {
    *     as written in the config; null for the default
    * @param optional when true, a pool whose runtime is not installed is skipped
    * @param sandbox the resource limits its processes start with ({@link Sandbox#NONE}: the node's)
+   * @param sharedRings whether processes that offer shared-memory rings get them (spec/WIRE.md)
    */
   public record WorkerPoolSpec(
       String name,
@@ -180,7 +181,8 @@ public final class PolyCallConfig {
       Duration startTimeout,
       boolean optional,
       String where,
-      Sandbox sandbox) {
+      Sandbox sandbox,
+      boolean sharedRings) {
     /** Processes per pool when the config does not say. */
     public static final int DEFAULT_PROCESSES = 1;
 
@@ -198,6 +200,36 @@ public final class PolyCallConfig {
       env = Map.copyOf(env);
       Objects.requireNonNull(startTimeout, "startTimeout");
       Objects.requireNonNull(sandbox, "sandbox");
+    }
+
+    /** A pool whose processes get shared-memory rings when they offer them (the default). */
+    public WorkerPoolSpec(
+        String name,
+        String language,
+        List<String> modules,
+        List<String> files,
+        int processes,
+        int maxInFlight,
+        Map<String, String> env,
+        String runtime,
+        Duration startTimeout,
+        boolean optional,
+        String where,
+        Sandbox sandbox) {
+      this(
+          name,
+          language,
+          modules,
+          files,
+          processes,
+          maxInFlight,
+          env,
+          runtime,
+          startTimeout,
+          optional,
+          where,
+          sandbox,
+          true);
     }
 
     /** A pool without resource limits of its own. */
@@ -225,7 +257,8 @@ public final class PolyCallConfig {
           startTimeout,
           optional,
           where,
-          Sandbox.NONE);
+          Sandbox.NONE,
+          true);
     }
   }
 

@@ -64,6 +64,7 @@ class WorkersConfigTest extends ConfigTestSupport {
     assertEquals(Duration.ofSeconds(20), p.startTimeout());
     assertEquals(false, p.optional());
     assertEquals("test.yaml:2 workers[0]", p.where());
+    assertTrue(p.sharedRings());
     assertNull(c.socketDir());
   }
 
@@ -84,8 +85,10 @@ class WorkersConfigTest extends ConfigTestSupport {
                 node: tools/worker.js
                 start_timeout: 1500ms
                 optional: true
+                shared_rings: false
             """);
     WorkerPoolSpec p = c.workers().getFirst();
+    assertEquals(false, p.sharedRings());
     assertEquals(List.of("./a.mjs"), p.modules());
     assertEquals(List.of("b.mjs"), p.files());
     assertEquals(3, p.processes());
@@ -95,6 +98,29 @@ class WorkersConfigTest extends ConfigTestSupport {
     assertEquals(Duration.ofMillis(1500), p.startTimeout());
     assertTrue(p.optional());
     assertEquals(dir.resolve("run"), c.socketDir());
+  }
+
+  @Test
+  void sharedRingsOffInTheConfigReachTheSupervisorsSpec() {
+    PolyCallConfig c =
+        parse(
+            "workers:\n  - name: py\n    language: python\n    modules: [tiny]\n"
+                + "    python: python3\n    shared_rings: false\n");
+    io.polycall.worker.WorkerSpec spec =
+        io.polycall.server.internal.WorkerRuntimes.spec(
+                c.workers().getFirst(), dir, new java.util.ArrayList<>())
+            .orElseThrow();
+    assertEquals(false, spec.sharedRings());
+  }
+
+  @Test
+  void sharedRingsThatAreNotABooleanSayWhatIsExpected() {
+    StatusException e =
+        parseFails(
+            "workers:\n  - name: py\n    language: python\n    modules: [x]\n"
+                + "    shared_rings: sometimes\n");
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.status().code());
+    assertTrue(e.getMessage().contains("workers[0].shared_rings"), e.getMessage());
   }
 
   @Test

@@ -88,7 +88,8 @@ public final class ConfigReader {
           "node",
           "start_timeout",
           "optional",
-          "sandbox");
+          "sandbox",
+          "shared_rings");
 
   /** The keys of {@code security:} that {@link #safeguards} reads. */
   private static final Set<String> SAFEGUARD_KEYS =
@@ -680,6 +681,8 @@ public final class ConfigReader {
       startTimeout = duration(m.get("start_timeout"), path + ".start_timeout");
     }
     boolean optional = m.containsKey("optional") && bool(m.get("optional"), path + ".optional");
+    boolean sharedRings =
+        !m.containsKey("shared_rings") || bool(m.get("shared_rings"), path + ".shared_rings");
     Sandbox sandbox =
         m.containsKey("sandbox")
             ? sandbox(m.get("sandbox"), path + ".sandbox", sandboxDefault)
@@ -696,7 +699,8 @@ public final class ConfigReader {
         startTimeout,
         optional,
         where(line(nameNode), path),
-        sandbox);
+        sandbox,
+        sharedRings);
   }
 
   private List<String> strings(Node node, String path) {

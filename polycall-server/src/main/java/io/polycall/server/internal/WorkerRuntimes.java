@@ -90,14 +90,15 @@ public final class WorkerRuntimes {
       command.add(f);
     }
     return new WorkerSpec(
-        pool.name(),
-        pool.language(),
-        sandboxed(command, pool),
-        pool.processes(),
-        pool.env(),
-        pool.maxInFlight(),
-        baseDir,
-        pool.startTimeout());
+            pool.name(),
+            pool.language(),
+            sandboxed(command, pool),
+            pool.processes(),
+            pool.env(),
+            pool.maxInFlight(),
+            baseDir,
+            pool.startTimeout())
+        .withSharedRings(pool.sharedRings());
   }
 
   /** Where util-linux puts prlimit; the Makefile's tools target installs it when missing. */
