@@ -150,8 +150,10 @@ public final class CrossLangHarness {
     Latency.Summary b =
         Latency.measure(
             "polycall: " + lang + " batch of 1000 no-op calls",
-            Integer.getInteger("batch.warmup", 20),
-            Integer.getInteger("batch.runs", 100),
+            // 200 warm-up batches (200,000 calls, under a second): with 20 the JIT was still
+            // compiling the batch path's encoders while the measured runs began.
+            Integer.getInteger("batch.warmup", 200),
+            Integer.getInteger("batch.runs", 300),
             () -> {
               for (CallResult r : pc.batch(batch)) {
                 r.valueOrThrow();
