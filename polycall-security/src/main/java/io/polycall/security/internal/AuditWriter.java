@@ -31,9 +31,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * the open batch under a short lock; that is all it pays. The writer thread takes the whole batch
  * about every millisecond (group commit), hashes each body, numbers and links the records (each
  * carries the hash of the one before), writes them in one system call, forces them per the fsync
- * policy and rotates by size. When the writer falls behind (more than {@link #HASH_ON_CALLER_AT}
- * records waiting: it is short of CPU), callers hash their own bodies, in parallel, and the writer
- * only links.
+ * policy and rotates by size. When the writer falls behind (the open batch older than {@link
+ * #LAG_NANOS}: it is short of CPU), callers hash their own bodies, in parallel, and the writer only
+ * links.
  *
  * <pre>
  *   callers --format body, copy--> [ open batch: bodies in one reused buffer ]  (bounded)
@@ -67,11 +67,11 @@ public final class AuditWriter implements AutoCloseable {
   static final long COMMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
   /**
-   * Records waiting in the open batch past which callers hash their own bodies: the writer is
-   * behind (short of CPU), so the work goes back to the callers, in parallel, and the writer only
-   * links. Below it the writer hashes, off the callers' path.
+   * Age of the open batch past which callers hash their own bodies: the writer is late by more than
+   * two commit rounds (short of CPU), so the work goes back to the callers, in parallel, and the
+   * writer only links. Otherwise the writer hashes, off the callers' path.
    */
-  static final int HASH_ON_CALLER_AT = 512;
+  static final long LAG_NANOS = 3 * COMMIT_NANOS;
 
   /** Empty commit rounds before the writer sleeps until a caller wakes it. */
   private static final int IDLE_ROUNDS = 50;
@@ -95,10 +95,13 @@ public final class AuditWriter implements AutoCloseable {
   /** {@code open.records}, for callers to read without the lock (a hint). */
   private volatile int openRecords;
 
+  /** When the open batch got its first record ({@link System#nanoTime}), 0 when empty (a hint). */
+  private volatile long openSince;
+
   /** Records in the open batch at which a caller wakes the writer early. */
   private final int wakeAt;
 
-  /** {@link #HASH_ON_CALLER_AT}, or half the capacity for small queues. */
+  /** Records in the open batch past which callers hash their own bodies: half the capacity. */
   private final int hashOnCallerAt;
 
   /**
@@ -177,7 +180,7 @@ public final class AuditWriter implements AutoCloseable {
     this.config = config;
     this.file = config.file().toAbsolutePath();
     this.wakeAt = Math.max(1, config.queueCapacity() / 2);
-    this.hashOnCallerAt = Math.min(HASH_ON_CALLER_AT, config.queueCapacity() / 2);
+    this.hashOnCallerAt = config.queueCapacity() / 2;
     this.thread = Thread.ofPlatform().daemon().name("polycall-audit-writer").unstarted(this::run);
   }
 
@@ -264,7 +267,11 @@ public final class AuditWriter implements AutoCloseable {
     }
     RecordBody body = RecordBody.get();
     int n = body.call(e);
-    byte[] sha = openRecords >= hashOnCallerAt ? body.sha256(n) : null;
+    long since = openSince;
+    byte[] sha =
+        openRecords >= hashOnCallerAt || (since != 0 && System.nanoTime() - since > LAG_NANOS)
+            ? body.sha256(n)
+            : null;
     boolean wake;
     lock.lock();
     try {
@@ -284,6 +291,9 @@ public final class AuditWriter implements AutoCloseable {
       }
       open.add(body.wb, n, sha);
       openRecords = open.records;
+      if (open.records == 1) {
+        openSince = System.nanoTime() | 1; // never 0
+      }
       if (await) {
         e.index = open.records - 1;
         e.waiter = Thread.currentThread();
@@ -348,6 +358,7 @@ public final class AuditWriter implements AutoCloseable {
       b = open;
       open = spare;
       openRecords = 0;
+      openSince = 0;
     } finally {
       lock.unlock();
     }
