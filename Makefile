@@ -127,6 +127,7 @@ profile-xlang: build ## Per-call context switches, CPU time (and syscalls with S
 	@mkdir -p $(BUILD)/bench
 	@test -x $(BUILD)/bench/venv/bin/python || python3 -m venv $(BUILD)/bench/venv
 	@$(BUILD)/bench/venv/bin/pip install -q py4j==0.10.9.9 grpcio==1.85.1 -e 'sdks/python[numpy]'
+	@$(MAKE) --no-print-directory -C sdks/python speedups
 	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED -Dstrace=$(or $(STRACE),false) \
 	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.CallProfile \
 	  $(BUILD)/bench/venv/bin/python polycall-benchmarks/src/main/python
@@ -136,6 +137,7 @@ bench-xlang: build ## Cross-language harness: Java -> Python through PolyCall an
 	@mkdir -p $(BUILD)/bench
 	@test -x $(BUILD)/bench/venv/bin/python || python3 -m venv $(BUILD)/bench/venv
 	@$(BUILD)/bench/venv/bin/pip install -q py4j==0.10.9.9 grpcio==1.85.1 -e 'sdks/python[numpy]'
+	@$(MAKE) --no-print-directory -C sdks/python speedups
 	"$(JAVA_HOME_25)/bin/java" --enable-native-access=ALL-UNNAMED \
 	  -Dout=$(BUILD)/bench/xlang.txt \
 	  -cp polycall-benchmarks/target/polycall-benchmarks.jar io.polycall.bench.CrossLangHarness \

@@ -27,6 +27,9 @@ def start_worker(
     hub: FakeHub, *, secret_hex: str | None = None, worker_id: str | None = None
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
+    env.pop("POLYCALL_SPEEDUPS", None)
+    if hub.path in PURE_PYTHON:
+        env["POLYCALL_SPEEDUPS"] = "0"
     env.update(
         POLYCALL_SOCKET=hub.path,
         POLYCALL_WORKER_ID=worker_id or hub.worker_id,
@@ -74,11 +77,19 @@ def gates() -> Gates:
     return Gates()
 
 
-@pytest.fixture(scope="module", params=["socket", "rings"])
+# Hub socket paths whose workers run without the C accelerator (POLYCALL_SPEEDUPS=0).
+PURE_PYTHON: set[str] = set()
+
+
+@pytest.fixture(scope="module", params=["socket", "rings", "rings-pure-python"])
 def hub(sockdir: str, gates: Gates, request: pytest.FixtureRequest) -> Iterator[FakeHub]:
-    # Every test of the module worker twice: on the socket alone, and with shared-memory
-    # rings offered (test_shm.py tests the rings themselves).
-    h = FakeHub(os.path.join(sockdir, "hub.sock"), rings=request.param == "rings")
+    # Every test of the module worker three times: on the socket alone, and with shared-memory
+    # rings offered, with the C accelerator (when built) and in Python alone (test_shm.py tests
+    # the rings themselves, test_speedups.py the accelerator).
+    path = os.path.join(sockdir, f"{request.param}.sock")
+    if request.param == "rings-pure-python":
+        PURE_PYTHON.add(path)
+    h = FakeHub(path, rings=request.param != "socket")
     h.functions["java.math.add"] = lambda a, b: a + b
     h.functions["hub.gate"] = gates.gate
     yield h

@@ -1,0 +1,176 @@
+"""The optional C accelerator (polycall/_speedups.c): Ring.offer in C writes what Python writes."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+from polycall import _shm
+from polycall._proto import polycall_pb2 as pb
+from polycall._shm import MIN_RING_BYTES, Rings
+from polycall.codec import frame_bytes
+
+speedups = pytest.importorskip(
+    "polycall._speedups", reason="the C accelerator is not built (make -C sdks/python speedups)"
+)
+
+MAX = 1 << 20
+
+
+class Pair:
+    """One fresh rings file seen by the hub (consumer of ring 1) and the worker (its producer)."""
+
+    def __init__(self, path: str) -> None:
+        self.hub = Rings.create(path, MIN_RING_BYTES)
+        self.worker = Rings.map(path, MIN_RING_BYTES)
+        self.hub.incoming.set_awake(True)
+
+    def file(self) -> bytes:
+        return bytes(self.hub._mm)
+
+
+@pytest.fixture
+def pairs() -> Iterator[tuple[Pair, Pair]]:
+    d = tempfile.mkdtemp(prefix="pcsp")
+    yield Pair(os.path.join(d, "c")), Pair(os.path.join(d, "py"))
+    for name in ("c", "py"):
+        os.unlink(os.path.join(d, name))
+    os.rmdir(d)
+
+
+def offer_both(
+    pairs: tuple[Pair, Pair], parts: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> bool:
+    """Offers `parts` through the C path on the first pair and the Python path on the second;
+    the same answer and the same file bytes, or the test fails."""
+    c, py = pairs
+    assert _shm.ring_offer is speedups.ring_offer
+    done_c = c.worker.outgoing.offer(parts)
+    with monkeypatch.context() as m:
+        m.setattr(_shm, "ring_offer", None)
+        done_py = py.worker.outgoing.offer(parts)
+    assert done_c == done_py
+    assert c.worker.outgoing._tail == py.worker.outgoing._tail
+    assert c.file() == py.file()
+    return done_c
+
+
+def consume_both(pairs: tuple[Pair, Pair]) -> list[bytes]:
+    """Takes every record waiting on ring 1 of both pairs; the bodies (equal on both)."""
+    bodies: list[list[bytes]] = []
+    for pair in pairs:
+        got = []
+        for _ in range(10_000):
+            body = pair.hub.incoming.poll(MAX)
+            if body is None:
+                break
+            got.append(bytes(body))
+            body.release()
+            pair.hub.incoming.release()
+        bodies.append(got)
+    assert bodies[0] == bodies[1]
+    return bodies[0]
+
+
+def frame(n: int) -> bytes:
+    """A whole Result frame (length prefix included) whose body is about `n` bytes."""
+    return frame_bytes(pb.Frame(result=pb.Result(call_id=n, value=pb.Value(bytes_value=b"x" * n))))
+
+
+def test_the_worker_uses_the_accelerator_unless_polycall_speedups_is_0() -> None:
+    assert _shm.ring_offer is speedups.ring_offer
+    code = "from polycall import _shm; print(_shm.ring_offer is None)"
+    env = dict(os.environ, POLYCALL_SPEEDUPS="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True)
+    assert out.stdout.strip() == b"True"
+
+
+def test_offers_of_many_sizes_write_the_bytes_python_writes(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(7)
+    sent = []
+    for i in range(600):
+        data = frame(rng.choice((0, 1, 3, 4, 5, 7, 8, 100, 1000, rng.randrange(5000))))
+        assert offer_both(pairs, [data], monkeypatch)
+        sent.append(data[4:])
+        if i % 5 == 4:
+            assert consume_both(pairs) == sent
+            sent = []
+    assert consume_both(pairs) == sent
+
+
+def test_offers_that_wrap_write_the_same_skip_markers(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skips = 0
+    for i in range(200):
+        before = pairs[0].worker.outgoing._tail
+        assert offer_both(pairs, [frame(3000 + 37 * i)], monkeypatch)
+        after = pairs[0].worker.outgoing._tail
+        skips += (before & (MIN_RING_BYTES - 1)) + (after - before) > MIN_RING_BYTES
+        consume_both(pairs)
+    assert skips >= 5
+
+
+def test_a_full_ring_refuses_an_offer_in_both_paths(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refused = False
+    for _ in range(100):
+        if not offer_both(pairs, [frame(9000)], monkeypatch):
+            refused = True
+            break
+    assert refused
+    consume_both(pairs)
+    assert offer_both(pairs, [frame(9000)], monkeypatch)
+
+
+def test_an_asleep_consumer_or_an_oversized_record_gets_nothing_written(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not offer_both(pairs, [frame(MIN_RING_BYTES // 4)], monkeypatch)
+    for pair in pairs:
+        pair.hub.incoming.set_awake(False)
+    assert not offer_both(pairs, [frame(10)], monkeypatch)
+    for pair in pairs:
+        pair.hub.incoming.set_awake(True)
+    assert offer_both(pairs, [frame(10)], monkeypatch)
+
+
+def test_a_frame_in_several_parts_is_written_as_one_record(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = frame(500)
+    assert offer_both(pairs, [data[:4], data[4:20], b"", data[20:]], monkeypatch)
+    assert offer_both(pairs, [data[:2], data[2:]], monkeypatch)
+    assert consume_both(pairs) == [data[4:], data[4:]]
+
+
+def test_parts_that_are_not_bytes_take_the_python_path(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = frame(64)
+    ring = pairs[0].worker.outgoing
+    assert (
+        speedups.ring_offer(ring._buf, ring._offset, ring.size, ring._tail, [memoryview(data)])
+        == -1
+    )
+    assert offer_both(pairs, [data[:4], bytearray(data[4:])], monkeypatch)  # type: ignore[list-item]
+    assert consume_both(pairs) == [data[4:]]
+
+
+def test_a_ring_outside_the_buffer_is_refused() -> None:
+    buf = memoryview(bytearray(128 + MIN_RING_BYTES))
+    with pytest.raises(ValueError):
+        speedups.ring_offer(buf, 8, MIN_RING_BYTES, 0, [frame(1)])
+    with pytest.raises(ValueError):
+        speedups.ring_offer(buf, 0, MIN_RING_BYTES - 1, 0, [frame(1)])
+    with pytest.raises(ValueError):
+        speedups.ring_offer(buf, -8, MIN_RING_BYTES, 0, [frame(1)])
