@@ -297,6 +297,11 @@ public final class RemoteHarness {
       String which = System.getProperty("security", "on");
       Path dir = Files.createTempDirectory("polycall-bench-secured");
       Path secret = dir.resolve("hs256.secret");
+      // Owner-only, as the node expects of a secret (it warns about a readable one).
+      Files.createFile(
+          secret,
+          java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+              java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
       Files.writeString(secret, "0123456789abcdef0123456789abcdef\n");
       String token =
           io.polycall.security.TokenIssuer.hs256(secret)
