@@ -66,11 +66,14 @@ _fence_lock = threading.Lock()
 # Python offer was ~0.8 us of a no-op call's worker time). None when it was not built or
 # POLYCALL_SPEEDUPS=0; Ring.offer then runs in Python.
 ring_offer: Callable[[memoryview, int, int, int, list[bytes]], int] | None = None
+# `ring_take` is Ring.poll and Ring.release in C (Ring.take then only parses).
+ring_take: Callable[[memoryview, int, int, int, int], tuple[int, bytes | str | None]] | None = None
 if os.environ.get("POLYCALL_SPEEDUPS", "1") != "0":
     try:
         from . import _speedups
 
         ring_offer = _speedups.ring_offer
+        ring_take = _speedups.ring_take
     except ImportError:
         pass
 
@@ -225,25 +228,40 @@ class Ring:
 
         ProtocolError on a record that breaks the rules of WIRE.md or does not parse.
         """
-        body = self.poll(max_frame_bytes)
-        if body is None:
+        if ring_take is not None:
+            if self._q[_TAIL_Q] == self._head:
+                return None  # the common empty poll, without the call's argument parsing
+            head, body = ring_take(self._buf, self._offset, self.size, self._head, max_frame_bytes)
+            self._head = self._pending = head
+            if body is None:
+                return None
+            if isinstance(body, str):
+                raise ProtocolError(body)
+            return _ring_frame(body)
+        view = self.poll(max_frame_bytes)
+        if view is None:
             return None
         try:
-            try:
-                frame: pb.Frame = pb.Frame.FromString(body)
-            except DecodeError as e:
-                raise ProtocolError(f"bytes that do not parse as a Frame: {e}") from None
-            kind = frame.WhichOneof("body")
-            if kind not in RING_FRAMES:
-                if kind is None:
-                    raise ProtocolError("a Frame with no body set")
-                # The order rule (a Cancel after its Call) holds only if these stay off rings.
-                raise ProtocolError(f"a {kind} frame on a ring (it must use the socket)")
-            return frame
+            return _ring_frame(view)
         finally:
-            body.release()
+            view.release()
             self._head = head = self._pending
             self._q[_HEAD_Q] = head
+
+
+def _ring_frame(body: bytes | memoryview) -> pb.Frame:
+    """The Frame of a ring record's bytes; ProtocolError unless it parses as a ring frame."""
+    try:
+        frame: pb.Frame = pb.Frame.FromString(body)
+    except DecodeError as e:
+        raise ProtocolError(f"bytes that do not parse as a Frame: {e}") from None
+    kind = frame.WhichOneof("body")
+    if kind not in RING_FRAMES:
+        if kind is None:
+            raise ProtocolError("a Frame with no body set")
+        # The order rule (a Cancel after its Call) holds only if these stay off rings.
+        raise ProtocolError(f"a {kind} frame on a ring (it must use the socket)")
+    return frame
 
 
 class Rings:

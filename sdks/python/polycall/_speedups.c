@@ -87,7 +87,98 @@ static PyObject *ring_offer(PyObject *self, PyObject *args) {
     return PyLong_FromUnsignedLongLong(published);
 }
 
+/* ring_take(buffer, offset, size, head, max_frame_bytes) -> (head, body)
+ *     Ring.poll then Ring.release (polycall/_shm.py) in C, with the same rules: the next
+ *     record's frame bytes copied out as `body` (bytes) and its space freed at once (the head
+ *     word stored, a release store), or None when the ring is empty (a skip marker may have
+ *     been passed: `head` is the consumer's new head either way). A record breaking the rules of
+ *     WIRE.md gives `body` as the str message of the ProtocolError the Python path raises. */
+static PyObject *ring_take(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t offset, size;
+    unsigned long long head;
+    long long max_frame_bytes;
+    if (!PyArg_ParseTuple(args, "w*nnKL:ring_take", &view, &offset, &size, &head,
+                          &max_frame_bytes)) {
+        return NULL;
+    }
+    if (offset < 0 || offset % 8 != 0 || size <= 0 || (size & (size - 1)) != 0 ||
+        offset + HEADER_BYTES + size > view.len || ((uintptr_t)view.buf & 7) != 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "ring_take: the ring is not within the buffer");
+        return NULL;
+    }
+    char *header = (char *)view.buf + offset;
+    const unsigned char *data = (const unsigned char *)header + HEADER_BYTES;
+    const uint64_t *tail_word = (const uint64_t *)header;
+    uint64_t *head_word = (uint64_t *)(header + HEAD_OFFSET);
+    uint64_t usize = (uint64_t)size;
+    uint64_t tail = __atomic_load_n(tail_word, __ATOMIC_ACQUIRE);
+    PyObject *body = NULL;
+    if (tail == head) {
+        body = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (tail < head || tail - head > usize || (tail & 7) != 0) {
+        body = PyUnicode_FromFormat("ring tail %llu is not within %zd bytes of head %llu",
+                                    (unsigned long long)tail, size, head);
+        goto done;
+    }
+    uint64_t pos = head & (usize - 1);
+    uint32_t length = __atomic_load_n((const uint32_t *)(data + pos), __ATOMIC_RELAXED);
+    if (length == SKIP_MARKER) {
+        if (head + (usize - pos) > tail) {
+            body = PyUnicode_FromString("a ring skip marker beyond the ring's tail");
+            goto done; /* the head stays where it was, as in Python */
+        }
+        head += usize - pos;
+        __atomic_store_n(head_word, (uint64_t)head, __ATOMIC_RELEASE);
+        if (head == tail) {
+            body = Py_NewRef(Py_None);
+            goto done;
+        }
+        pos = 0;
+        length = __atomic_load_n((const uint32_t *)data, __ATOMIC_RELAXED);
+    }
+    if (length == 0 || length > usize / 4 || (long long)length > max_frame_bytes) {
+        body = PyUnicode_FromFormat("ring record length %lu (ring of %zd bytes)",
+                                    (unsigned long)length, size);
+        goto done;
+    }
+    uint64_t rec = ((uint64_t)length + 11) & ~(uint64_t)7;
+    if (head + rec > tail || pos + rec > usize) {
+        body = PyUnicode_FromFormat("ring record of %lu bytes runs beyond the ring's tail",
+                                    (unsigned long)length);
+        goto done;
+    }
+    body = PyBytes_FromStringAndSize((const char *)data + pos + 4, (Py_ssize_t)length);
+    if (body == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    head += rec;
+    __atomic_store_n(head_word, (uint64_t)head, __ATOMIC_RELEASE);
+done:
+    PyBuffer_Release(&view);
+    if (body == NULL) {
+        return NULL;
+    }
+    PyObject *h = PyLong_FromUnsignedLongLong(head);
+    if (h == NULL) {
+        Py_DECREF(body);
+        return NULL;
+    }
+    PyObject *out = PyTuple_Pack(2, h, body);
+    Py_DECREF(h);
+    Py_DECREF(body);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"ring_take", ring_take, METH_VARARGS,
+     "ring_take(buffer, offset, size, head, max_frame_bytes) -> (head, body): Ring.poll and "
+     "Ring.release in C; body is bytes, None (empty) or a str (the ProtocolError's message)."},
     {"ring_offer", ring_offer, METH_VARARGS,
      "ring_offer(buffer, offset, size, tail, parts) -> int: Ring.offer in C; the new tail, or 0 "
      "when nothing was published, -1 when a part is not bytes."},

@@ -2,3 +2,6 @@
 def ring_offer(
     buffer: memoryview, offset: int, size: int, tail: int, parts: list[bytes], /
 ) -> int: ...
+def ring_take(
+    buffer: memoryview, offset: int, size: int, head: int, max_frame_bytes: int, /
+) -> tuple[int, bytes | str | None]: ...

@@ -1,4 +1,4 @@
-"""The optional C accelerator (polycall/_speedups.c): Ring.offer in C writes what Python writes."""
+"""The optional C accelerator (polycall/_speedups.c): ring offers and takes as Python does them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from polycall import _shm
 from polycall._proto import polycall_pb2 as pb
 from polycall._shm import MIN_RING_BYTES, Rings
-from polycall.codec import frame_bytes
+from polycall.codec import ProtocolError, frame_bytes
 
 speedups = pytest.importorskip(
     "polycall._speedups", reason="the C accelerator is not built (make -C sdks/python speedups)"
@@ -76,6 +76,51 @@ def consume_both(pairs: tuple[Pair, Pair]) -> list[bytes]:
         bodies.append(got)
     assert bodies[0] == bodies[1]
     return bodies[0]
+
+
+def take_both(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch, max_frame_bytes: int = MAX
+) -> list[object]:
+    """Takes from ring 0 of the first pair through C, of the second through Python, until empty
+    or an error; what each take gave (frames, None, error messages), equal on both, and the same
+    file bytes after each take, or the test fails."""
+    c, py = pairs
+    got: list[object] = []
+    for _ in range(10_000):
+        outcome: list[object] = []
+        for pair, accelerated in ((c, True), (py, False)):
+            with monkeypatch.context() as m:
+                if not accelerated:
+                    m.setattr(_shm, "ring_take", None)
+                else:
+                    assert _shm.ring_take is speedups.ring_take
+                try:
+                    outcome.append(pair.worker.incoming.take(max_frame_bytes))
+                except ProtocolError as e:
+                    outcome.append(e.message)
+        assert outcome[0] == outcome[1]
+        assert c.worker.incoming._head == py.worker.incoming._head
+        assert c.file() == py.file()
+        got.append(outcome[0])
+        if not isinstance(outcome[0], pb.Frame):
+            break
+    return got
+
+
+def publish_raw(pair: Pair, words: list[int], payload: bytes = b"") -> None:
+    """Puts hand-made bytes on ring 0: u32 `words`, then `payload`, 8-aligned."""
+    out = pair.hub.outgoing
+    raw = b"".join(w.to_bytes(4, "little") for w in words) + payload
+    raw += bytes(-len(raw) % 8)
+    pos = out._tail & out._mask
+    out._data[pos : pos + len(raw)] = raw
+    out._tail += len(raw)
+    out._q[0] = out._tail
+
+
+def call(n: int) -> bytes:
+    """A whole Call frame (length prefix included) of about `n` bytes."""
+    return frame_bytes(pb.Frame(call=pb.Call(call_id=n + 1, function="f" * n)))
 
 
 def frame(n: int) -> bytes:
@@ -174,3 +219,62 @@ def test_a_ring_outside_the_buffer_is_refused() -> None:
         speedups.ring_offer(buf, 0, MIN_RING_BYTES - 1, 0, [frame(1)])
     with pytest.raises(ValueError):
         speedups.ring_offer(buf, -8, MIN_RING_BYTES, 0, [frame(1)])
+
+
+def test_takes_give_the_frames_and_free_the_space_as_python_does(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(11)
+    for pair in pairs:
+        pair.worker.incoming.set_awake(True)
+    for i in range(300):  # ~70 times round the ring: skip markers on the way
+        sent = [call(rng.choice((0, 1, 5, 100, rng.randrange(3000)))) for _ in range(1 + i % 4)]
+        for data in sent:
+            for pair in pairs:
+                assert pair.hub.outgoing.offer([data])
+        got = take_both(pairs, monkeypatch)
+        assert got[-1] is None
+        assert (
+            [f.SerializeToString() for f in got[:-1]]
+            == [  # type: ignore[union-attr]
+                pb.Frame.FromString(d[4:]).SerializeToString() for d in sent
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    ("words", "payload", "max_frame_bytes"),
+    [
+        ([0], b"", MAX),  # length 0
+        ([MIN_RING_BYTES // 4], b"", MAX),  # over R/4
+        ([9], b"\x22\x00" + bytes(7), 8),  # over max_frame_bytes
+        ([3], b"\xff\xff\xff", MAX),  # does not parse
+        ([2], b"\x32\x00", MAX),  # a Cancel: socket only
+        ([0x100], b"", MAX),  # runs beyond the tail
+        ([2], b"", MAX),  # a Frame with no body set? (two zero bytes: field 0)
+    ],
+)
+def test_a_record_that_breaks_the_rules_gives_the_error_python_gives(
+    pairs: tuple[Pair, Pair],
+    monkeypatch: pytest.MonkeyPatch,
+    words: list[int],
+    payload: bytes,
+    max_frame_bytes: int,
+) -> None:
+    for pair in pairs:
+        publish_raw(pair, words, payload)
+    got = take_both(pairs, monkeypatch, max_frame_bytes)
+    assert isinstance(got[-1], str)
+
+
+def test_a_tail_out_of_step_and_a_skip_beyond_it_give_the_errors_python_gives(
+    pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for pair in pairs:
+        pair.hub.outgoing._q[0] = 12  # not a multiple of 8
+    assert take_both(pairs, monkeypatch) == ["ring tail 12 is not within 65536 bytes of head 0"]
+    for pair in pairs:
+        pair.hub.outgoing._q[0] = 0
+        publish_raw(pair, [_shm.SKIP])
+    got = take_both(pairs, monkeypatch)
+    assert got == ["a ring skip marker beyond the ring's tail"]
