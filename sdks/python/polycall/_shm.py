@@ -72,9 +72,8 @@ if os.environ.get("POLYCALL_SPEEDUPS", "1") != "0":
     try:
         from . import _speedups
 
-        ring_offer = _speedups.ring_offer
-        ring_take = _speedups.ring_take
-    except ImportError:
+        ring_offer, ring_take = _speedups.ring_offer, _speedups.ring_take
+    except (ImportError, AttributeError):  # not built, or built from an older _speedups.c
         pass
 
 

@@ -136,6 +136,17 @@ def test_the_worker_uses_the_accelerator_unless_polycall_speedups_is_0() -> None
     assert out.stdout.strip() == b"True"
 
 
+def test_an_accelerator_built_from_an_older_source_is_not_used() -> None:
+    code = (
+        "import sys, types\n"
+        "sys.modules['polycall._speedups'] = types.ModuleType('polycall._speedups')\n"
+        "from polycall import _shm\n"
+        "print(_shm.ring_offer is None and _shm.ring_take is None)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert out.stdout.strip() == b"True"
+
+
 def test_offers_of_many_sizes_write_the_bytes_python_writes(
     pairs: tuple[Pair, Pair], monkeypatch: pytest.MonkeyPatch
 ) -> None:
