@@ -47,46 +47,12 @@ class ConnectionTest {
     h.close();
   }
 
-  /** Handles "add" (sum of i64 args), "countdown" (re-entrant), "block" (waits to be cancelled). */
   private static CallHandler functions(CountDownLatch started, CountDownLatch interrupted) {
-    return call ->
-        switch (call.function()) {
-          case "add" -> {
-            long sum = 0;
-            for (Value v : call.args()) {
-              sum += ((Value.Int) v).value();
-            }
-            yield Value.i64(sum);
-          }
-          case "countdown" -> {
-            long n = ((Value.Int) call.args().getFirst()).value();
-            if (n == 0) {
-              yield Value.i64(0);
-            }
-            Value rest = await(call.connection().call("countdown", List.of(Value.i64(n - 1))));
-            yield Value.i64(1 + ((Value.Int) rest).value());
-          }
-          case "block" -> {
-            started.countDown();
-            try {
-              new CountDownLatch(1).await();
-              yield Value.NULL;
-            } catch (InterruptedException e) {
-              interrupted.countDown();
-              throw e;
-            }
-          }
-          case "fail" ->
-              throw Status.FAILED_PRECONDITION.withDescription("told to fail").asException();
-          default ->
-              throw Status.NOT_FOUND
-                  .withDescription("no function " + call.function())
-                  .asException();
-        };
+    return Harness.testFunctions(started, interrupted);
   }
 
   private static CallHandler functions() {
-    return functions(new CountDownLatch(1), new CountDownLatch(1));
+    return Harness.testFunctions();
   }
 
   private static Status statusOf(CompletableFuture<?> f) throws Exception {

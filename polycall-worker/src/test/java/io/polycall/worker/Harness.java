@@ -152,4 +152,64 @@ final class Harness implements AutoCloseable {
     server.close();
     dir.close();
   }
+
+  /**
+   * The functions both sides of the connection tests serve: "add" (sum of i64 args), "countdown"
+   * (re-entrant: calls itself back across the connection), "big" (n zero bytes), "block" (counts
+   * {@code started} down, waits until interrupted, then counts {@code interrupted} down) and "fail"
+   * (FAILED_PRECONDITION).
+   */
+  static CallHandler testFunctions(
+      java.util.concurrent.CountDownLatch started,
+      java.util.concurrent.CountDownLatch interrupted) {
+    return call ->
+        switch (call.function()) {
+          case "add" -> {
+            long sum = 0;
+            for (io.polycall.Value v : call.args()) {
+              sum += ((io.polycall.Value.Int) v).value();
+            }
+            yield io.polycall.Value.i64(sum);
+          }
+          case "countdown" -> {
+            long n = ((io.polycall.Value.Int) call.args().getFirst()).value();
+            if (n == 0) {
+              yield io.polycall.Value.i64(0);
+            }
+            io.polycall.Value rest =
+                await(call.connection().call("countdown", List.of(io.polycall.Value.i64(n - 1))));
+            yield io.polycall.Value.i64(1 + ((io.polycall.Value.Int) rest).value());
+          }
+          case "big" ->
+              io.polycall.Value.bytes(
+                  new byte[(int) ((io.polycall.Value.Int) call.args().getFirst()).value()]);
+          case "block" -> {
+            started.countDown();
+            try {
+              new java.util.concurrent.CountDownLatch(1).await();
+              yield io.polycall.Value.NULL;
+            } catch (InterruptedException e) {
+              interrupted.countDown();
+              throw e;
+            }
+          }
+          case "fail" ->
+              throw io.polycall.Status.FAILED_PRECONDITION
+                  .withDescription("told to fail")
+                  .asException();
+          default ->
+              throw io.polycall.Status.NOT_FOUND
+                  .withDescription("no function " + call.function())
+                  .asException();
+        };
+  }
+
+  /**
+   * {@link #testFunctions(java.util.concurrent.CountDownLatch,
+   * java.util.concurrent.CountDownLatch)} with latches nobody reads.
+   */
+  static CallHandler testFunctions() {
+    return testFunctions(
+        new java.util.concurrent.CountDownLatch(1), new java.util.concurrent.CountDownLatch(1));
+  }
 }
