@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.UUID;
@@ -61,21 +60,7 @@ public final class TokenIssuer {
    * @throws StatusException FAILED_PRECONDITION if the file is unreadable or the secret too short
    */
   public static TokenIssuer hs256(Path file) {
-    byte[] b;
-    try {
-      b = Files.readAllBytes(file);
-    } catch (IOException e) {
-      throw bad(file, "cannot read it: " + e);
-    }
-    int n = b.length;
-    while (n > 0 && (b[n - 1] == '\n' || b[n - 1] == '\r')) {
-      n--;
-    }
-    byte[] secret = Arrays.copyOf(b, n);
-    Arrays.fill(b, (byte) 0);
-    if (secret.length < 32) {
-      throw bad(file, "the HS256 secret has " + secret.length + " bytes; it needs 32 or more");
-    }
+    byte[] secret = io.polycall.security.internal.KeySet.readSecret(file);
     try {
       return new TokenIssuer(new MACSigner(secret), JWSAlgorithm.HS256, null);
     } catch (JOSEException e) {

@@ -160,7 +160,13 @@ public final class KeySet {
     return expected;
   }
 
-  private static byte[] readSecret(Path file) {
+  /**
+   * The HS256 secret in {@code file} (trailing newlines dropped), warning when other users can read
+   * it; the node's verifier and {@code polycall token issue} read it the same way.
+   *
+   * @throws StatusException FAILED_PRECONDITION if the file is unreadable or the secret too short
+   */
+  public static byte[] readSecret(Path file) {
     warnIfOthersCanRead(file, "the HS256 secret");
     byte[] b;
     try {
