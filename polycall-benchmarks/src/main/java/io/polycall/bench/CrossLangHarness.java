@@ -26,10 +26,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * py4j, node, latency, throughput, batch, big; all by default): a quicker before/after of one
  * figure with its peer. The workers see this process's PYTHONPATH after the scripts, so that an SDK
  * from a source tree is the one measured.
+ *
+ * <p>Each one-in-flight latency (Py4J's and PolyCall's alike) follows {@code -Dwarmup} untimed
+ * calls (20,000 by default) and times {@code -Dcalls} calls (50,000). With 2,000 warm-up calls,
+ * most of the timed calls ran before C2 had compiled the caller's path (about 10,000 invocations),
+ * and a run's p50 said more about the JIT than about the call.
  */
 public final class CrossLangHarness {
 
   private static final String SECTIONS = System.getProperty("sections", "all");
+  private static final int WARMUP = Integer.getInteger("warmup", 20_000);
 
   private static boolean runs(String section) {
     return SECTIONS.equals("all") || List.of(SECTIONS.split(",")).contains(section);
@@ -42,7 +48,7 @@ public final class CrossLangHarness {
     }
     Path python = Path.of(args[0]);
     Path scripts = Path.of(args[1]).toAbsolutePath();
-    int n = Integer.getInteger("calls", 20_000);
+    int n = Integer.getInteger("calls", 50_000);
     List<String> lines = new ArrayList<>();
 
     String grpcLine = null;
@@ -61,7 +67,7 @@ public final class CrossLangHarness {
     if (runs("py4j")) {
       try (Py4jPeer peer = new Py4jPeer(python, scripts.resolve("py4j_peer.py"))) {
         Py4jPeer.Target t = peer.target();
-        py4j = Latency.measure("py4j: Java -> Python no-op", 2_000, n, t::noop);
+        py4j = Latency.measure("py4j: Java -> Python no-op", WARMUP, n, t::noop);
       }
     }
     String inherited = System.getenv("PYTHONPATH");
@@ -119,7 +125,7 @@ public final class CrossLangHarness {
     if (runs("latency")) {
       one =
           Latency.measure(
-              "polycall: Java -> " + lang + " no-op", 2_000, n, () -> pc.call(ns + ".noop"));
+              "polycall: Java -> " + lang + " no-op", WARMUP, n, () -> pc.call(ns + ".noop"));
       lines.add(one.toString());
       lines.add(
           String.format(
