@@ -37,7 +37,8 @@ public final class LimitsInterceptor implements CallInterceptor {
   public LimitsInterceptor(InputLimits defaults, Map<String, InputLimits> functions) {
     this.defaults = defaults;
     this.functions = new ArrayList<>();
-    new LinkedHashMap<>(functions).forEach((k, v) -> this.functions.add(Map.entry(Glob.of(k), v)));
+    new LinkedHashMap<>(functions)
+        .forEach((k, v) -> this.functions.add(Map.entry(Glob.function(k), v)));
   }
 
   public static LimitsInterceptor of(InputLimits defaults) {

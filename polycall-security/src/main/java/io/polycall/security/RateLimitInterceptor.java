@@ -48,8 +48,8 @@ public final class RateLimitInterceptor implements CallInterceptor {
   }
 
   RateLimitInterceptor(RateLimits limits, LongSupplier nanoClock, int maxBuckets) {
-    limits.subjects().forEach((k, v) -> subjects.add(Map.entry(Glob.of(k), v)));
-    limits.functions().forEach((k, v) -> functions.add(Map.entry(Glob.of(k), v)));
+    limits.subjects().forEach((k, v) -> subjects.add(Map.entry(Glob.text(k), v)));
+    limits.functions().forEach((k, v) -> functions.add(Map.entry(Glob.function(k), v)));
     this.nanoClock = nanoClock;
     this.maxBuckets = maxBuckets;
   }

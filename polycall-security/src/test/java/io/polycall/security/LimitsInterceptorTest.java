@@ -80,6 +80,31 @@ class LimitsInterceptorTest {
   }
 
   @Test
+  void aPerFunctionGlobStopsAtADotAsInThePolicy() {
+    // big.* raises the limits of big.take only; big.vec.take keeps the defaults (SMALL), as the
+    // same pattern in the policy would not grant big.vec.take either. big.** covers both.
+    Value wide = Value.ndarray(new double[51]);
+    for (String glob : List.of("big.*", "big.**")) {
+      LimitsInterceptor limits = new LimitsInterceptor(SMALL, Map.of(glob, InputLimits.DEFAULTS));
+      try (PolyCall pc = PolyCall.builder().withInterceptor(limits).build()) {
+        pc.jvm()
+            .register(
+                "big.take(x: any) -> i64", (java.util.function.ToLongFunction<Object>) x -> 1);
+        pc.jvm()
+            .register(
+                "big.vec.take(x: any) -> i64", (java.util.function.ToLongFunction<Object>) x -> 1);
+        assertThat(pc.call("big.take", wide)).isEqualTo(Value.i64(1));
+        if (glob.equals("big.*")) {
+          assertThat(refused(pc, "big.vec.take", wide).status().code())
+              .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        } else {
+          assertThat(pc.call("big.vec.take", wide)).isEqualTo(Value.i64(1));
+        }
+      }
+    }
+  }
+
+  @Test
   void aRefusedCallRunsNoBridgeAndLeavesAnAuditRecord() throws Exception {
     Path file = dir.resolve("audit.jsonl");
     int[] ran = {0};

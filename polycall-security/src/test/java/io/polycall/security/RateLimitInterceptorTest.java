@@ -83,6 +83,26 @@ class RateLimitInterceptorTest {
   }
 
   @Test
+  void aFunctionGlobMeansWhatItMeansInThePolicyOneStarStopsAtADot() {
+    // "math.*" covers math.add but not math.vec.add (as in the policy and the registry);
+    // "math.**" covers both. A rate limit that silently covered more than the policy's pattern
+    // of the same text would be a surprise in either direction.
+    for (String glob : List.of("math.*", "math.**")) {
+      RateLimits limits = new RateLimits(Map.of(), Map.of(glob, new Rate(1, 1)));
+      try (PolyCall pc = AuditLogTest.node(new RateLimitInterceptor(limits, clock::get))) {
+        pc.jvm()
+            .register(
+                "math.vec.add(a: i64, b: i64) -> i64",
+                (java.util.function.LongBinaryOperator) Long::sum);
+        List<StatusException> refused = new java.util.ArrayList<>();
+        assertThat(flood(pc, "alice", "math.add", 3, refused)).as(glob).isEqualTo(1);
+        int nested = flood(pc, "alice", "math.vec.add", 3, refused);
+        assertThat(nested).as(glob).isEqualTo(glob.equals("math.*") ? 3 : 1);
+      }
+    }
+  }
+
+  @Test
   void aFunctionsBucketIsSharedByItsCallersAndARefusalTakesNoSubjectToken() {
     RateLimits limits =
         new RateLimits(Map.of("*", new Rate(1000, 5)), Map.of("math.*", new Rate(1, 3)));

@@ -613,7 +613,7 @@ public final class Node {
   static boolean nativeAllowed(List<String> allow, String library) {
     String file = Path.of(library).getFileName().toString();
     for (String pattern : allow) {
-      io.polycall.security.internal.Glob g = io.polycall.security.internal.Glob.of(pattern);
+      io.polycall.security.internal.Glob g = io.polycall.security.internal.Glob.text(pattern);
       if (g.matches(library) || g.matches(file)) {
         return true;
       }
