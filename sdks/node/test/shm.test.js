@@ -14,6 +14,7 @@ import { FEATURE, Ring, RingError, SKIP, loadAddon, openRings, recordBytes } fro
 import { startFakeHub } from './fake-hub.js';
 
 const BIN = fileURLToPath(new URL('../bin/polycall-worker.js', import.meta.url));
+const BUILD = fileURLToPath(new URL('../native/build.cjs', import.meta.url));
 const STATS = fileURLToPath(new URL('./fixtures/stats.mjs', import.meta.url));
 const SECRET = Buffer.alloc(32, 0x5a);
 const addon = loadAddon();
@@ -72,7 +73,7 @@ describe('the mapping addon', { skip: noAddon }, () => {
   });
 
   test('builds clean with -Wall -Wextra -Werror', { skip: process.env.CC === '' }, (t) => {
-    const include = execFileSync(process.execPath, [fileURLToPath(new URL('../native/node-include.cjs', import.meta.url))]).toString();
+    const include = execFileSync(process.execPath, [BUILD, '--print-include']).toString();
     const cc = process.env.CC || 'cc';
     try {
       execFileSync('sh', ['-c', `command -v ${cc}`]);
@@ -85,6 +86,38 @@ describe('the mapping addon', { skip: noAddon }, () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     assert.equal(log.toString(), '');
+  });
+});
+
+describe('the install script (npm install builds the addon)', () => {
+  test('is the package\'s install script', async () => {
+    const pkg = JSON.parse((await import('node:fs')).readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    assert.equal(pkg.scripts.install, 'node native/build.cjs');
+    assert.ok(pkg.files.includes('native'));
+  });
+
+  test('builds an addon that maps a ring file', { skip: noAddon }, () => {
+    const out = join(tempDir(), 'shm.node');
+    execFileSync(process.execPath, [BUILD], { env: { ...process.env, POLYCALL_ADDON_OUT: out }, stdio: 'pipe' });
+    assert.ok(existsSync(out), 'no addon written');
+    const mod = { exports: {} };
+    process.dlopen(mod, out);
+    const file = join(tempDir(), 'ring');
+    writeFileSync(file, Buffer.alloc(4096, 7));
+    const mapped = new Uint8Array(mod.exports.map(file));
+    assert.equal(mapped.length, 4096);
+    assert.equal(mapped[4095], 7);
+  });
+
+  test('without a working compiler it says why, writes nothing and does not fail the install', () => {
+    const out = join(tempDir(), 'shm.node');
+    const r = execFileSync(process.execPath, [BUILD], {
+      env: { ...process.env, POLYCALL_ADDON_OUT: out, CC: '/nonexistent/cc' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    assert.equal(r.toString(), '');
+    assert.equal(existsSync(out), false);
+    assert.equal(existsSync(`${out}.tmp`), false);
   });
 });
 
