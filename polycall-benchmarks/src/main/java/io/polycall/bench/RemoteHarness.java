@@ -40,21 +40,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  * from a Java client to a Java node ({@link GrpcServer}, {@code polycall.v1.PolyCall/Call} through
  * the node's call engine) against a hand-written grpc-java service answering the same messages (a
  * {@code Call} in, a {@code Result} out) with nothing in between. Both servers run on Netty with a
- * direct executor, in this JVM, on loopback; the client side is the same channel settings.
+ * direct executor, in this JVM, on loopback; the client side is the same channel settings, each
+ * channel with an event loop of its own (see {@link #channel}).
  *
  * <p>A second node runs the same no-op with security on (issue 5: at most +10%): the caller sends a
  * real HS256 JWT (verified once, then remembered), the node authenticates, authorizes by a policy
- * and appends an audit record per call (a real file, fsync every second).
+ * and appends an audit record per call (a real file, fsync every second). The comparison is fair:
+ * both nodes are built the same way ({@code PolyCall.builder().build()}, then {@code
+ * GrpcServer.builder(node).start()} with its defaults: the same event loops, executor and call
+ * engine), serve the same no-op and are called through the same kind of channel and client; the
+ * secured node differs only by its three interceptors (and the audit log's writer thread), and its
+ * caller only by the token in the call's metadata, which authentication needs.
  *
- * <p>Reports p50/p99 and calls per second at 1 and 64 in flight, and the ratio PolyCall / raw.
+ * <p>Reports p50/p99 and calls per second at 1 and 64 in flight, and the ratio PolyCall / raw;
+ * beside them the CPU time and context switches of the whole process per call (client and server
+ * share this JVM), which a shared machine's load hardly moves: a difference there is work done.
  * Phases alternate (raw, PolyCall, PolyCall with the function tagged {@code nonblocking}, twice) so
  * drift on a shared machine hits all three. Bounded: {@code -Dseconds=N} per measured phase
- * (default 4), about a minute and a half in all.
+ * (default 4), {@code -Drounds=N} rounds of them (default 2), about a minute and a half in all.
  *
  * <p>Usage: {@code RemoteHarness} ({@code make bench-remote}); {@code -Dout=FILE} also writes the
  * report there. {@code -Donly=security} measures only PolyCall with and without security (about
  * half a minute at {@code -Dseconds=2}); {@code -Dsecurity=auth|audit} leaves the audit log or
- * authentication and authorization out of the secured node, to tell their costs apart.
+ * authentication and authorization out of the secured node, to tell their costs apart, and {@code
+ * -Dsecurity=none} leaves all of it out (an A/A check of the comparison itself).
  */
 public final class RemoteHarness {
   private static final String RAW_SERVICE = "bench.RawNoop";
@@ -125,10 +134,11 @@ public final class RemoteHarness {
             run(targets.get(k), 64, 1);
           }
         }
-        // Interleaved, twice each; the better of the two runs counts (less disturbed).
+        // Interleaved, twice each (-Drounds); the best run counts (the least disturbed).
+        int rounds = Integer.getInteger("rounds", 2);
         Run[] r1 = new Run[m];
         Run[] r64 = new Run[m];
-        for (int round = 0; round < 2; round++) {
+        for (int round = 0; round < rounds; round++) {
           for (int k : measured) {
             r1[k] = Run.best(r1[k], run(targets.get(k), 1, seconds));
           }
@@ -168,11 +178,14 @@ public final class RemoteHarness {
                 "PolyCall Call with "
                     + SecuredNode.describe()
                     + " / without, 1 in flight: p50 %.2fx (target"
-                    + " <= 1.10x: %s); 64 in flight: p50 %.2fx, calls/s %.2fx",
+                    + " <= 1.10x: %s), cpu/call %+.1f us; 64 in flight: p50 %.2fx, calls/s"
+                    + " %.2fx, cpu/call %+.1f us",
                 sec1,
                 sec1 <= 1.10 ? "met" : "NOT met",
+                r1[4].cpuMicrosPerCall() - r1[2].cpuMicrosPerCall(),
                 r64[4].p50() / r64[2].p50(),
-                r64[4].perSecond() / r64[2].perSecond()));
+                r64[4].perSecond() / r64[2].perSecond(),
+                r64[4].cpuMicrosPerCall() - r64[2].cpuMicrosPerCall()));
         for (int k = 2; k < (onlySecurity ? 2 : 4); k++) {
           double p50 = r1[k].p50() / r1[0].p50();
           lines.add(
@@ -194,6 +207,9 @@ public final class RemoteHarness {
         securedChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         raw.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         rawPooled.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        for (var loop : CLIENT_LOOPS) {
+          loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
       }
     }
     String report = String.join("\n", lines) + "\n";
@@ -284,11 +300,15 @@ public final class RemoteHarness {
       Path dir,
       io.polycall.CallOptions options)
       implements AutoCloseable {
-    /** {@code -Dsecurity}: on (default), auth (no audit log) or audit (no authn/authz). */
+    /**
+     * {@code -Dsecurity}: on (default), auth (no audit log), audit (no authn/authz) or none (no
+     * security at all: an A/A check that the two nodes are measured alike, expect 1.00x).
+     */
     static String describe() {
       return switch (System.getProperty("security", "on")) {
         case "auth" -> "authn+authz";
         case "audit" -> "audit";
+        case "none" -> "no security (A/A check)";
         default -> "authn+authz+audit";
       };
     }
@@ -313,14 +333,17 @@ public final class RemoteHarness {
                       java.time.Duration.ofHours(1),
                       List.of(),
                       "roles"));
+      // Not opened when left out: its writer thread would otherwise run (idle) beside the node.
       io.polycall.security.AuditLog audit =
-          io.polycall.security.AuditLog.open(
-              io.polycall.security.AuditConfig.of(dir.resolve("audit.jsonl")));
+          which.equals("auth") || which.equals("none")
+              ? null
+              : io.polycall.security.AuditLog.open(
+                  io.polycall.security.AuditConfig.of(dir.resolve("audit.jsonl")));
       PolyCall.Builder b = PolyCall.builder();
-      if (!which.equals("auth")) {
+      if (audit != null) {
         b.withInterceptor(audit.interceptor());
       }
-      if (!which.equals("audit")) {
+      if (!which.equals("audit") && !which.equals("none")) {
         b.withInterceptor(
                 io.polycall.security.AuthenticationInterceptor.jwt(
                     io.polycall.security.JwtSettings.ofHs256("polycall", secret)))
@@ -349,7 +372,9 @@ public final class RemoteHarness {
     public void close() throws java.io.IOException {
       server.close();
       node.close();
-      audit.close();
+      if (audit != null) {
+        audit.close();
+      }
       try (var files = Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
@@ -365,12 +390,49 @@ public final class RemoteHarness {
     }
   }
 
+  /** The client channels' event loops, shut down at the end. */
+  private static final List<io.grpc.netty.shaded.io.netty.channel.EventLoopGroup> CLIENT_LOOPS =
+      new ArrayList<>();
+
+  /**
+   * A channel with an event loop of its own. By default every channel and every server of the
+   * process shares grpc-java's one pool of event loops, handed out in turn, so whether a client's
+   * connection lands on the same thread as the server side it talks to (no wake-up between them) or
+   * not depends on the order things were opened in, and one target would be measured with that luck
+   * and its peer without: a 1-in-flight ratio of two identical nodes came out anywhere between 0.8x
+   * and 1.8x. With a loop per channel, every client is on its own thread and every server
+   * connection on one of the shared pool's, alike for all targets.
+   */
   private static ManagedChannel channel(int port) {
-    return NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    io.grpc.netty.shaded.io.netty.channel.EventLoopGroup loop;
+    Class<? extends io.grpc.netty.shaded.io.netty.channel.Channel> type;
+    var threads =
+        new io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory(
+            "bench-client-loop", true);
+    if (io.grpc.netty.shaded.io.netty.channel.epoll.Epoll.isAvailable()) {
+      loop = new io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup(1, threads);
+      type = io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel.class;
+    } else {
+      loop = new io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup(1, threads);
+      type = io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel.class;
+    }
+    synchronized (CLIENT_LOOPS) {
+      CLIENT_LOOPS.add(loop);
+    }
+    return NettyChannelBuilder.forAddress("127.0.0.1", port)
+        .usePlaintext()
+        .eventLoopGroup(loop)
+        .channelType(type)
+        .build();
   }
 
-  /** Latencies (microseconds, sorted) and calls per second of one phase. */
-  record Run(double[] micros, double perSecond) {
+  /**
+   * Latencies (microseconds, sorted) and calls per second of one phase, and what it cost the whole
+   * process (client, server and every helper thread, the audit writer included) per call: CPU time
+   * and context switches. Those two hardly move with the machine's load, unlike the latencies, so
+   * they tell a change in the work done per call from a change in scheduling on a shared machine.
+   */
+  record Run(double[] micros, double perSecond, double cpuMicrosPerCall, double switchesPerCall) {
     double p50() {
       return micros[micros.length / 2];
     }
@@ -387,11 +449,14 @@ public final class RemoteHarness {
     String line(String name) {
       return String.format(
           Locale.ROOT,
-          "%-48s p50 %8.1f us  p99 %8.1f us  %9.0f calls/s  (n=%d)",
+          "%-48s p50 %8.1f us  p99 %8.1f us  %9.0f calls/s  cpu %6.1f us/call  %5.2f cs/call"
+              + "  (n=%d)",
           name,
           p50(),
           p99(),
           perSecond,
+          cpuMicrosPerCall,
+          switchesPerCall,
           micros.length);
     }
   }
@@ -402,6 +467,8 @@ public final class RemoteHarness {
     int cap = 4_000_000;
     long[] lat = new long[cap];
     AtomicInteger n = new AtomicInteger();
+    long cpu0 = processCpuNanos();
+    long cs0 = contextSwitches();
     long start = System.nanoTime();
     if (inFlight == 1) {
       int i = 0;
@@ -426,13 +493,53 @@ public final class RemoteHarness {
       }
     }
     long total = System.nanoTime() - start;
+    long cpu = processCpuNanos() - cpu0;
+    long cs = contextSwitches() - cs0;
     int count = Math.min(n.get(), cap);
     double[] micros = new double[count];
     for (int i = 0; i < count; i++) {
       micros[i] = lat[i] / 1e3;
     }
     Arrays.sort(micros);
-    return new Run(micros, count / (total / 1e9));
+    return new Run(
+        micros,
+        count / (total / 1e9),
+        cpu / 1e3 / Math.max(1, count),
+        (double) cs / Math.max(1, count));
+  }
+
+  /** CPU time of the whole process so far (every thread), or 0 where the JDK cannot tell. */
+  private static long processCpuNanos() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os
+        ? Math.max(0, os.getProcessCpuTime())
+        : 0;
+  }
+
+  /**
+   * Context switches of every thread of the process so far, voluntary and not (Linux: {@code
+   * /proc/self/task/N/status}; 0 elsewhere). Threads that ended meanwhile are not counted, so read
+   * it only around phases whose threads outlive them (the servers' and channels' do).
+   */
+  private static long contextSwitches() {
+    long total = 0;
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          for (String line : Files.readAllLines(task.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:")
+                || line.startsWith("nonvoluntary_ctxt_switches:")) {
+              total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread ended while being read
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+    return total;
   }
 
   /** One chain of calls: each completion records its latency and issues the next. */

@@ -39,9 +39,15 @@ final class AuditInterceptor implements CallInterceptor {
     Call call = chain.call();
     Instant time = Instant.now();
     long t0 = System.nanoTime();
-    ArgsDigest digest = ArgsDigest.get();
-    byte[] sha = digest.digest(call.args());
-    long payloadBytes = digest.lastSize();
+    ArgsDigest digest = ArgsDigest.acquire();
+    byte[] sha;
+    long payloadBytes;
+    try {
+      sha = digest.digest(call.args());
+      payloadBytes = digest.lastSize();
+    } finally {
+      digest.release();
+    }
     CallRecord record = CallRecord.open();
     if (failClosed) {
       String failure = log.failure();

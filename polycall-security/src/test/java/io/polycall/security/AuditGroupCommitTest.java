@@ -114,4 +114,54 @@ class AuditGroupCommitTest {
       assertThat(AuditVerifier.verify(List.of(file)).intact()).isTrue();
     }
   }
+
+  /**
+   * Pins the virtual-thread path: there the argument digest and the record formatter are borrowed
+   * from shared slots (a virtual thread lives for one gRPC call), so two calls using one at once
+   * would mix their hashes or bodies.
+   */
+  @Test
+  void callsOnManyVirtualThreadsAtOnceEachRecordTheirOwnArgumentsHash() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    int calls = 400;
+    try (AuditLog audit = AuditLog.open(AuditConfig.of(file));
+        PolyCall pc = AuditLogTest.node(audit.interceptor())) {
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      List<Thread> ts = new ArrayList<>();
+      for (int i = 0; i < calls; i++) {
+        String arg = "v" + i + "x".repeat(i % 97);
+        ts.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        go.await();
+                      } catch (InterruptedException e) {
+                        return;
+                      }
+                      pc.call(
+                          "text.echo",
+                          List.of(Value.str(arg)),
+                          CallOptions.DEFAULT.withMetadata("trace_id", arg));
+                    }));
+      }
+      go.countDown();
+      for (Thread t : ts) {
+        t.join(60_000);
+      }
+    }
+    List<String> lines = Files.readAllLines(file);
+    assertThat(lines).hasSize(1 + calls);
+    Pattern trace = Pattern.compile("\"trace\":\"([^\"]+)\"");
+    io.polycall.security.internal.ArgsDigest digest =
+        io.polycall.security.internal.ArgsDigest.acquire();
+    for (String line : lines.subList(1, lines.size())) {
+      Matcher m = trace.matcher(line);
+      assertThat(m.find()).as(line).isTrue();
+      String expected =
+          java.util.HexFormat.of().formatHex(digest.digest(List.of(Value.str(m.group(1)))));
+      assertThat(line).contains("\"args_sha256\":\"" + expected + "\"");
+    }
+    assertThat(AuditVerifier.verify(List.of(file)).intact()).isTrue();
+  }
 }

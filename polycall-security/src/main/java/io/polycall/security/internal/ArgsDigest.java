@@ -37,10 +37,11 @@ import java.util.Map;
  *
  * <p>The byte count of this encoding is the audit record's {@code payload_bytes}: within a few
  * bytes per element of the protobuf wire size (protobuf uses varints where this uses fixed widths),
- * and the same for every transport. Not thread-safe: use {@link #get()} for this thread's instance.
+ * and the same for every transport. Not thread-safe: {@link #acquire()} one, use it on one thread,
+ * {@link #release()} it.
  */
 public final class ArgsDigest {
-  private static final ThreadLocal<ArgsDigest> LOCAL = ThreadLocal.withInitial(ArgsDigest::new);
+  private static final Reusable<ArgsDigest> REUSABLE = new Reusable<>(ArgsDigest::new);
 
   private final MessageDigest sha;
   private final byte[] buf = new byte[8192];
@@ -55,9 +56,18 @@ public final class ArgsDigest {
     }
   }
 
-  /** This thread's instance. */
-  public static ArgsDigest get() {
-    return LOCAL.get();
+  /**
+   * An instance for this thread to use until {@link #release}: its own on a platform thread, a
+   * shared one on a virtual thread (a gRPC call's thread lives for one call; a digest and its
+   * buffer made per call would cost more than the hashing).
+   */
+  public static ArgsDigest acquire() {
+    return REUSABLE.acquire();
+  }
+
+  /** Gives this instance back (see {@link #acquire}); not to be used after. */
+  public void release() {
+    REUSABLE.release(this);
   }
 
   /** The digest of {@code args}; {@link #lastSize()} is then their encoded size. */

@@ -265,7 +265,40 @@ public final class AuditWriter implements AutoCloseable {
       closed(e);
       return;
     }
-    RecordBody body = RecordBody.get();
+    RecordBody body = RecordBody.acquire();
+    boolean wake;
+    try {
+      wake = queue(e, await, body);
+    } finally {
+      body.release();
+    }
+    // Read after the lock: a writer about to sleep either saw this record or is seen here.
+    if (wake || (!await && sleeping)) {
+      LockSupport.unpark(thread);
+    }
+    if (await) {
+      // Written on this thread, with whatever queued before it, rather than handed to the writer
+      // thread and back (a wake-up and a context switch each way). If a batch is being written,
+      // it is done once the lock is ours; this record is then written, or still in the open batch.
+      while (e.state == 0) {
+        ioLock.lock();
+        try {
+          if (e.state == 0) {
+            drainOnce();
+          }
+        } finally {
+          ioLock.unlock();
+        }
+      }
+    }
+  }
+
+  /**
+   * Formats {@code e} into {@code body} and adds it to the open batch; true when the writer should
+   * be woken. Marks {@code e} failed instead when the log is closing (the loop waiting for it then
+   * ends at once).
+   */
+  private boolean queue(AuditEntry e, boolean await, RecordBody body) {
     int n = body.call(e);
     long since = openSince;
     byte[] sha =
@@ -287,7 +320,7 @@ public final class AuditWriter implements AutoCloseable {
       }
       if (closing) {
         closed(e);
-        return;
+        return false;
       }
       open.add(body.wb, n, sha);
       openRecords = open.records;
@@ -303,25 +336,7 @@ public final class AuditWriter implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    // Read after the lock: a writer about to sleep either saw this record or is seen here.
-    if (wake || (!await && sleeping)) {
-      LockSupport.unpark(thread);
-    }
-    if (await) {
-      // Written on this thread, with whatever queued before it, rather than handed to the writer
-      // thread and back (a wake-up and a context switch each way). If a batch is being written,
-      // it is done once the lock is ours; this record is then written, or still in the open batch.
-      while (e.state == 0) {
-        ioLock.lock();
-        try {
-          if (e.state == 0) {
-            drainOnce();
-          }
-        } finally {
-          ioLock.unlock();
-        }
-      }
-    }
+    return wake;
   }
 
   private static void closed(AuditEntry e) {

@@ -9,10 +9,10 @@ import java.time.format.DateTimeFormatter;
  * Formats the body of an audit record (everything between {@code "seq":N,} and {@code ,"prev":}) as
  * UTF-8 JSON, on the calling thread, into this thread's buffer: nothing is allocated per record,
  * and the caller then copies it into the writer's batch (which hashes it). Not thread-safe: {@link
- * #get()} gives this thread's instance.
+ * #acquire()} one, use it on one thread, {@link #release()} it.
  */
 public final class RecordBody {
-  private static final ThreadLocal<RecordBody> LOCAL = ThreadLocal.withInitial(RecordBody::new);
+  private static final Reusable<RecordBody> REUSABLE = new Reusable<>(RecordBody::new);
   private static final DateTimeFormatter SECOND =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
@@ -28,8 +28,13 @@ public final class RecordBody {
 
   private RecordBody() {}
 
-  public static RecordBody get() {
-    return LOCAL.get();
+  /** One for this thread to use until {@link #release} (see {@link Reusable}: virtual threads). */
+  static RecordBody acquire() {
+    return REUSABLE.acquire();
+  }
+
+  void release() {
+    REUSABLE.release(this);
   }
 
   /** Formats the body of a call record into {@link #wb}; returns its length. */
