@@ -35,10 +35,12 @@ from ._proto import polycall_pb2 as pb
 from ._shm import Ring, Rings, fence
 from .codec import (
     BATCH_ENTRIES,
+    BIG_BLOCK,
     MAX_DEPTH,
     MAX_FRAME_BYTES,
     ProtocolError,
     _decode,
+    _decode_ndarray,
     batch_entry_bytes,
     batch_entry_of,
     batch_result_parts,
@@ -48,8 +50,10 @@ from .codec import (
     encode_into,
     frame_bytes,
     frame_parts,
+    ndarray_result_parts,
     parse_frame,
     result_frame_bytes,
+    split_call,
 )
 from .errors import (
     Code,
@@ -101,6 +105,10 @@ RING_SLEEP_LONG_MS = 50
 # First byte of a frame body whose kind may travel on a ring (its oneof field's protobuf tag):
 # Call 4, Result 5, Ping 7, Pong 8, Batch 11, BatchResult 12 (WIRE.md).
 RING_KINDS = frozenset((4 << 3 | 2, 5 << 3 | 2, 7 << 3 | 2, 8 << 3 | 2, 11 << 3 | 2, 12 << 3 | 2))
+# First byte of a Call frame's body (Frame.call: field 4, length-delimited).
+CALL_TAG = 4 << 3 | 2
+# The big ndarray blocks of a Call read without them, by argument index (codec.split_call).
+Blocks = dict[int, memoryview]
 # A whole Wake frame, length prefix included.
 WAKE_FRAME = frame_bytes(pb.Frame(wake=pb.Wake()))
 
@@ -171,7 +179,10 @@ class Wire:
         self.quiet: Callable[[], bool] = lambda: True
         self._rlock = threading.Lock()  # the outgoing ring's one producer at a time
         self._poller: select.poll | None = None
+        # The blocks of the frame read last (see read_frame); only the reading thread uses it.
+        self.blocks: Blocks | None = None
         self._held: pb.Frame | None = None  # a socket frame waiting for older ring records
+        self._held_blocks: Blocks | None = None
         self._held_until = 0  # ring position up to which records come before `_held`
         self._eof = False  # the socket ended (after `_held`, if any)
         self._last = 0  # monotonic ns of the last frame read or sent: traffic is expected
@@ -203,7 +214,9 @@ class Wire:
             view = memoryview(out)
             got = have
             while got < n:
-                k = self.sock.recv_into(view[got:])
+                # MSG_WAITALL: the kernel fills the rest in one call (fewer returns to Python);
+                # it returns early only at the end of the stream, a signal or a shutdown.
+                k = self.sock.recv_into(view[got:], 0, socket.MSG_WAITALL)
                 if k == 0:
                     raise asyncio.IncompleteReadError(bytes(out[:got]), n)
                 got += k
@@ -222,7 +235,12 @@ class Wire:
         return out
 
     def read_frame(self, max_frame_bytes: int) -> pb.Frame | None:
-        """The next frame, None at a clean end of stream; ProtocolError on an invalid one."""
+        """The next frame, None at a clean end of stream; ProtocolError on an invalid one.
+
+        A Call with big ndarray arguments comes without their data: `blocks` then holds them
+        (codec.split_call), until the next read.
+        """
+        self.blocks = None
         if self.rings is None:
             return self._socket_frame(max_frame_bytes)
         return self._ring_or_socket_frame(self.rings.incoming, max_frame_bytes)
@@ -242,6 +260,12 @@ class Wire:
             body = None
         if body is None:
             raise ProtocolError(f"stream ended inside a frame of {length} bytes")
+        if length > BIG_BLOCK and body[0] == CALL_TAG:
+            # The blocks stay in `body`, which is this frame's alone: the arrays view it.
+            split = split_call(memoryview(body).toreadonly())
+            if split is not None:
+                frame, self.blocks = split
+                return frame
         return parse_frame(body)
 
     def _ring_or_socket_frame(self, ring: Ring, max_frame_bytes: int) -> pb.Frame | None:
@@ -274,6 +298,7 @@ class Wire:
                         self.ring_stats[0] += 1
                         return frame
                 frame, self._held = self._held, None
+                self.blocks, self._held_blocks = self._held_blocks, None
                 return frame
             if self._eof:
                 return None
@@ -315,6 +340,7 @@ class Wire:
     def _take_socket_frame(self, ring: Ring, max_frame_bytes: int) -> None:
         """Reads the frame waiting on the socket; it is returned once older records are."""
         frame = self._socket_frame(max_frame_bytes)
+        blocks, self.blocks = self.blocks, None
         self._held_until = ring.tail()
         ring.set_awake(True)
         self._last = time.monotonic_ns()
@@ -322,6 +348,7 @@ class Wire:
             self._eof = True
         elif frame.WhichOneof("body") != "wake":  # a Wake only says "look at the ring"
             self._held = frame
+            self._held_blocks = blocks
             self.ring_stats[1] += 1
 
     def send(self, parts: list[bytes]) -> None:
@@ -649,7 +676,7 @@ class Connection:
 
     # ---- incoming ----------------------------------------------------------------------------
 
-    def _dispatch(self, frame: pb.Frame) -> bool:
+    def _dispatch(self, frame: pb.Frame, blocks: Blocks | None = None) -> bool:
         """Handles one frame; True when the read loop should stop."""
         kind = frame.WhichOneof("body")
         if kind == "result":
@@ -663,7 +690,7 @@ class Connection:
             if pfut is not None and not pfut.done():
                 pfut.set_result(None)
         elif kind == "call":
-            self._on_call(frame.call)
+            self._on_call(frame.call, blocks)
         elif kind == "cancel":
             self._on_cancel(frame.cancel.call_id)
         elif kind == "batch":
@@ -695,7 +722,7 @@ class Connection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _on_call(self, call: pb.Call) -> None:
+    def _on_call(self, call: pb.Call, blocks: Blocks | None = None) -> None:
         if call.call_id in self._serving:
             self._answer(
                 call.call_id,
@@ -708,13 +735,13 @@ class Connection:
         self._serving[call.call_id] = serving
         fn = self._sync_fast_path(call)
         if fn is not None:
-            self._submit_sync(call, fn, serving)
+            self._submit_sync(call, fn, serving, blocks)
             return
 
         async def run() -> None:
             frame = pb.Frame()
             try:
-                await self._run_call(call, serving, frame.result)
+                await self._run_call(call, serving, frame.result, blocks)
             finally:
                 self._serving.pop(call.call_id, None)
             if self._claim(serving):
@@ -742,14 +769,16 @@ class Connection:
             return None
         return fn
 
-    def _submit_sync(self, call: pb.Call, fn: Function, serving: _Serving) -> None:
+    def _submit_sync(
+        self, call: pb.Call, fn: Function, serving: _Serving, blocks: Blocks | None = None
+    ) -> None:
         assert self._executor is not None
         call_id = call.call_id
 
         def work() -> None:
             data: list[bytes] | None = None
             try:
-                data = self._serve_sync(call, fn, serving.ctx)
+                data = self._serve_sync(call, fn, serving.ctx, blocks)
             finally:
                 if self._wire is not None:
                     self._deliver(call_id, serving, data)
@@ -773,14 +802,18 @@ class Connection:
             serving.answered = True
             return True
 
-    def _serve_sync(self, call: pb.Call, fn: Function, ctx: CallContext) -> list[bytes]:
+    def _serve_sync(
+        self, call: pb.Call, fn: Function, ctx: CallContext, blocks: Blocks | None = None
+    ) -> list[Any]:
         """Runs a sync function on the calling thread; the bytes of its Result frame (value or
-        status). A small result is written by hand (codec.small_value_encoder), not by protobuf.
+        status). A small result is written by hand (codec.small_value_encoder), not by protobuf;
+        so is the frame around a big ndarray, sent from the array's memory
+        (codec.ndarray_result_parts).
         """
         call_id = ctx.call_id
         try:
             values = call.args
-            args = self._decode_args(fn, values) if values else ()
+            args = self._decode_args(fn, values, blocks) if values else ()
             token = _current.set(ctx)
             try:
                 result = fn.fn(*args)
@@ -793,6 +826,12 @@ class Connection:
                     data = result_frame_bytes(call_id, value)
                     if len(data) - 4 <= self.limits.max_frame_bytes:
                         return [data]
+            elif getattr(result, "nbytes", 0) >= BIG_BLOCK:
+                parts = ndarray_result_parts(
+                    call_id, result, fn.signature.result, self.limits.max_frame_bytes
+                )
+                if parts is not None:
+                    return parts
             frame = pb.Frame()
             out = frame.result
             out.call_id = call_id
@@ -982,11 +1021,13 @@ class Connection:
             with self._tlock:
                 self._batches -= 1
 
-    async def _run_call(self, call: pb.Call, serving: _Serving, out: pb.Result) -> None:
+    async def _run_call(
+        self, call: pb.Call, serving: _Serving, out: pb.Result, blocks: Blocks | None = None
+    ) -> None:
         """Runs one incoming call to completion; fills `out` with a value or a status."""
         out.call_id = call.call_id
         try:
-            await self._invoke(call, serving.ctx, out.value)
+            await self._invoke(call, serving.ctx, out.value, blocks)
         except asyncio.CancelledError:
             out.status.CopyFrom(error_for(Code.CANCELLED, "cancelled").to_proto())
         except BaseException as e:
@@ -997,13 +1038,15 @@ class Connection:
                 log.debug("%s failed: %s", call.function, status)
             out.status.CopyFrom(status.to_proto())
 
-    async def _invoke(self, call: pb.Call, ctx: CallContext, out: pb.Value) -> None:
+    async def _invoke(
+        self, call: pb.Call, ctx: CallContext, out: pb.Value, blocks: Blocks | None = None
+    ) -> None:
         if self._draining:
             raise error_for(Code.UNAVAILABLE, "the worker is draining (GoAway)")
         fn = self._host(call.function) if self._host is not None else None
         if fn is None:
             raise error_for(Code.NOT_FOUND, f"no function {call.function!r} here")
-        args = self._decode_args(fn, call.args)
+        args = self._decode_args(fn, call.args, blocks)
         timeout = ctx.remaining()
         token = _current.set(ctx)
         try:
@@ -1022,8 +1065,9 @@ class Connection:
             _current.reset(token)
         self._encode_result(fn, result, out)
 
-    def _decode_args(self, fn: Function, values: Any) -> list[Any]:
-        """The arguments of a call from its `args` (read once: each read costs a lookup)."""
+    def _decode_args(self, fn: Function, values: Any, blocks: Blocks | None = None) -> list[Any]:
+        """The arguments of a call from its `args` (read once: each read costs a lookup), and
+        the blocks of those that came without their data (Wire.read_frame)."""
         n = len(values)
         if n == 0:
             return []
@@ -1034,17 +1078,26 @@ class Connection:
                 f"{fn.name} takes {len(params)} argument(s), got {n}",
             )
         max_depth = self.limits.max_depth
+
+        def one(i: int, v: pb.Value, p: Any) -> Any:
+            block = blocks.get(i) if blocks else None
+            if block is not None:  # a Value{ndarray_value} and nothing else (split_call)
+                return _decode_ndarray(v.ndarray_value, block)
+            return _decode(v, p.type, 0, max_depth, False)
+
         try:
-            return [
-                _decode(v, p.type, 0, max_depth, False)
-                for v, p in zip(values, params, strict=False)
-            ]
+            if not blocks:
+                return [
+                    _decode(v, p.type, 0, max_depth, False)
+                    for v, p in zip(values, params, strict=False)
+                ]
+            return [one(i, v, p) for i, (v, p) in enumerate(zip(values, params, strict=False))]
         except PolyCallError:
             pass
         # Decoding is pure: decode again one by one to name the argument that fails.
         for i, (v, p) in enumerate(zip(values, params, strict=False)):
             try:
-                _decode(v, p.type, 0, max_depth, False)
+                one(i, v, p)
             except PolyCallError as e:
                 raise error_for(e.code, f"args[{i}] ({p.name}){_sep(e.message)}") from None
         raise AssertionError("an argument failed to decode only once")  # pragma: no cover
@@ -1151,7 +1204,7 @@ class Connection:
                     self.loop.call_soon_threadsafe(self._reader_ended, eof)
                 break
             # Decided while holding the role, so that a Cancel read next finds the call.
-            run = self._take_inline(frame)
+            run = self._take_inline(frame, wire.blocks)
             if run is None:
                 continue
             # The condition's lock taken directly: Condition.__enter__/__exit__ are Python
@@ -1171,9 +1224,9 @@ class Connection:
                 if isinstance(run, _BatchRun):
                     self._serve_batch_here(run)
                 else:
-                    call, fn, serving = run
+                    call, fn, serving, blocks = run
                     ctx = serving.ctx
-                    self._deliver(ctx.call_id, serving, self._serve_sync(call, fn, ctx))
+                    self._deliver(ctx.call_id, serving, self._serve_sync(call, fn, ctx, blocks))
             finally:
                 with self._tlock:
                     self._running -= 1
@@ -1249,10 +1302,10 @@ class Connection:
             self._ended.set()
 
     def _take_inline(
-        self, frame: pb.Frame
-    ) -> tuple[pb.Call, Function, _Serving] | _BatchRun | None:
+        self, frame: pb.Frame, blocks: Blocks | None = None
+    ) -> tuple[pb.Call, Function, _Serving, Blocks | None] | _BatchRun | None:
         """On a reader thread: a sync call or a batch of them to run here, or None when the
-        frame was handled."""
+        frame was handled. `blocks`: the big ndarray arguments of a Call (Wire.read_frame)."""
         kind = frame.WhichOneof("body")
         if kind == "ping":
             self._write(pb.Frame(pong=pb.Pong(nonce=frame.ping.nonce)))
@@ -1283,8 +1336,8 @@ class Connection:
                 with self._tlock:
                     inline = self._running < self._max_running
                 if inline:
-                    return call, fn, serving
-                self._submit_sync(call, fn, serving)
+                    return call, fn, serving, blocks
+                self._submit_sync(call, fn, serving, blocks)
                 return None
         elif kind == "batch" and self._executor is not None:
             # A batch of quick calls only runs here, as a sync call does (_serve_batch_here).
@@ -1298,12 +1351,12 @@ class Connection:
                     return run
         self._handed += 1  # only the leader writes it
         with contextlib.suppress(RuntimeError):
-            self.loop.call_soon_threadsafe(self._dispatch_on_loop, frame)
+            self.loop.call_soon_threadsafe(self._dispatch_on_loop, frame, blocks)
         return None
 
-    def _dispatch_on_loop(self, frame: pb.Frame) -> None:
+    def _dispatch_on_loop(self, frame: pb.Frame, blocks: Blocks | None) -> None:
         try:
-            stop = self._dispatch(frame)
+            stop = self._dispatch(frame, blocks)
         except ProtocolError as e:
             log.error("protocol error: %s", e.message)
             self.close_reason = Unavailable(f"protocol error: {e.message}")

@@ -346,6 +346,15 @@ def _encode_struct(out: pb.StructValue, v: Any, t: StructOf, depth: int, max_dep
 
 
 def _encode_ndarray(out: pb.NdArray, v: Any, t: NdArrayOf) -> None:
+    v = _wire_ndarray(v, t)
+    out.dtype = _SCALAR_ENUM[t.dtype]  # type: ignore[assignment]
+    out.shape.extend(v.shape)
+    # tobytes() is one C-order copy of the whole block (none per element).
+    out.data = v.tobytes(order="C")
+
+
+def _wire_ndarray(v: Any, t: NdArrayOf) -> Any:
+    """`v` as the array that travels as `t`: its dtype, C order (a copy only when it is not)."""
     if np is None or not isinstance(v, np.ndarray):
         raise _mismatch(v, t)
     want = np.dtype(DTYPES[t.dtype])
@@ -361,10 +370,8 @@ def _encode_ndarray(out: pb.NdArray, v: Any, t: NdArrayOf) -> None:
         or any(d >= 0 and d != n for d, n in zip(t.shape, v.shape, strict=True))
     ):
         raise InvalidArgument(f"ndarray of shape {list(v.shape)} does not fit {t}")
-    out.dtype = _SCALAR_ENUM[t.dtype]  # type: ignore[assignment]
-    out.shape.extend(v.shape)
-    # tobytes() is one C-order copy of the whole block (none per element).
-    out.data = v.tobytes(order="C")
+    # (ascontiguousarray would make a 0-d array 1-d; a 0-d array is always contiguous.)
+    return v if v.flags.c_contiguous else np.ascontiguousarray(v)
 
 
 # ---- hand-written bytes of small results -------------------------------------------------------
@@ -547,6 +554,192 @@ def result_frame_bytes(call_id: int, value: bytes) -> bytes:
     r = (b"\x08" + varint(call_id) if call_id else b"") + _TAG_LEN2 + varint(n) + value
     body = b"\x2a" + varint(len(r)) + r  # Frame.result: field 5, length-delimited
     return len(body).to_bytes(4, "big") + body
+
+
+# ---- big ndarrays: the frame around the block, the block apart ---------------------------------
+#
+# An 8 MB array used to be copied four times on its way out of a worker (tobytes, into the
+# protobuf message, serialized, into a Python bytes) and twice on its way in (parsed, then the
+# `data` field read): about 4 ms of an 8 MB round trip. A block of BIG_BLOCK bytes or more now
+# travels apart from the few bytes around it: a result's frame is written by hand as [head,
+# the array's own memory] (the bytes protobuf writes, which tests check), and a received Call's
+# blocks stay in the buffer the frame was read into, which the decoded arrays view.
+
+BIG_BLOCK = JOIN_BELOW
+# Fields a frame may have for `split_call` to look at it (beyond, protobuf parses it whole):
+# scanning them is Python work, protobuf's is C.
+_SPLIT_MAX_FIELDS = 256
+
+
+def ndarray_result_parts(
+    call_id: int, v: Any, t: Type | None, max_frame_bytes: int = MAX_FRAME_BYTES
+) -> list[Any] | None:
+    """The length-prefixed Frame{result{call_id, value: ndarray}} of `v` as [head, block]: the
+    bytes ``frame_parts`` gives for ``encode(v, t)``, the block a view of the array's memory
+    (copied only when `v` is not in the wire's dtype or C order). None when `v` is not a numpy
+    array `t` takes, or its frame is over `max_frame_bytes`: the caller then takes the generic
+    path, which also reports why.
+
+    The block is the array's memory, not a snapshot: send it before anyone changes the array.
+    """
+    if np is None or not isinstance(v, np.ndarray):
+        return None
+    if isinstance(t, OptionalOf):
+        t = t.inner
+    if t is None or (isinstance(t, Scalar) and t.name == "any"):
+        name = _hints.numpy_dtype_name(v.dtype)
+        if name is None:
+            return None
+        t = NdArrayOf(name)
+    if not isinstance(t, NdArrayOf):
+        return None
+    try:
+        a = _wire_ndarray(v, t)
+    except InvalidArgument:
+        return None
+    n = a.nbytes
+    nd = _ndarray_head(t.dtype, a.shape, n)
+    value = b"\x5a" + varint(len(nd) + n) + nd  # Value.ndarray_value: field 11
+    r = (b"\x08" + varint(call_id) if call_id else b"") + _TAG_LEN2 + varint(len(value) + n) + value
+    frame = b"\x2a" + varint(len(r) + n) + r  # Frame.result: field 5
+    length = len(frame) + n
+    if length > max_frame_bytes:
+        return None
+    head = length.to_bytes(4, "big") + frame
+    # A flat byte view: writers count what they sent in bytes.
+    return [head, memoryview(a).cast("B")] if n else [head]
+
+
+def _ndarray_head(dtype: str, shape: tuple[int, ...], nbytes: int) -> bytes:
+    """The fields of an NdArray before its data: dtype, packed shape, data's tag and length."""
+    h = b"\x08" + varint(_SCALAR_ENUM[dtype])
+    if shape:
+        packed = b"".join([varint(d) for d in shape])
+        h += b"\x12" + varint(len(packed)) + packed
+    if nbytes:  # proto3 leaves an empty bytes field out
+        h += b"\x1a" + varint(nbytes)
+    return h
+
+
+class _Unsplittable(Exception):
+    """Bytes `split_call` leaves to protobuf (which then parses, or refuses, them whole)."""
+
+
+def _varint_at(mv: memoryview, i: int, end: int) -> tuple[int, int]:
+    n = shift = 0
+    while i < end and shift < 64:
+        b = mv[i]
+        i += 1
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            return n, i
+        shift += 7
+    raise _Unsplittable
+
+
+def split_call(body: memoryview) -> tuple[pb.Frame, dict[int, memoryview]] | None:
+    """A Call frame whose arguments include big ndarrays, parsed without copying their blocks.
+
+    `body` is the frame's bytes (no length prefix), format "B". Returns the Frame with each such
+    argument's ``data`` left out, and the blocks by argument index: views of `body` that
+    ``_decode_ndarray`` takes instead. None when there is nothing to split or the bytes are not
+    the plain form this expects (an argument that is exactly Value{ndarray_value{dtype, shape,
+    data}}, the Call the whole frame): `parse_frame` then parses them whole, as before, and
+    refuses what is invalid.
+    """
+    try:
+        return _split_call(body)
+    except _Unsplittable:
+        return None
+
+
+def _split_call(mv: memoryview) -> tuple[pb.Frame, dict[int, memoryview]] | None:
+    end = len(mv)
+    if end < 2 or mv[0] != 0x22:  # Frame.call: field 4, length-delimited
+        return None
+    n, i = _varint_at(mv, 1, end)
+    if i + n != end:
+        return None
+    pieces: list[bytes] = []
+    blocks: dict[int, memoryview] = {}
+    run = i  # start of the bytes copied as they are
+    arg = 0
+    fields = 0
+    while i < end:
+        fields += 1
+        if fields > _SPLIT_MAX_FIELDS:
+            return None
+        tag, j = _varint_at(mv, i, end)
+        wire_type = tag & 7
+        start = j
+        if wire_type == 0:
+            _, j = _varint_at(mv, j, end)
+        elif wire_type == 2:
+            size, start = _varint_at(mv, j, end)
+            j = start + size
+        elif wire_type == 1:
+            j += 8
+        elif wire_type == 5:
+            j += 4
+        else:
+            return None
+        if j > end:
+            return None
+        if tag == 0x1A:  # Call.args: field 3, length-delimited
+            split = _split_ndarray_value(mv, start, j)
+            if split is not None:
+                value, offset, size = split
+                pieces.append(bytes(mv[run:i]))
+                pieces.append(b"\x1a" + varint(len(value)) + value)
+                blocks[arg] = mv[offset : offset + size]
+                run = j
+            arg += 1
+        i = j
+    if not blocks:
+        return None
+    pieces.append(bytes(mv[run:end]))
+    call = b"".join(pieces)
+    return parse_frame(b"\x22" + varint(len(call)) + call), blocks
+
+
+def _split_ndarray_value(mv: memoryview, s: int, e: int) -> tuple[bytes, int, int] | None:
+    """For Value bytes [s, e) that are exactly Value{ndarray_value{...}} with a big block: the
+    Value without the block, and where the block is."""
+    if e - s < 2 or mv[s] != 0x5A:  # Value.ndarray_value: field 11, length-delimited
+        return None
+    n, i = _varint_at(mv, s + 1, e)
+    if i + n != e:
+        return None  # other fields of Value too (a width...): parse it whole
+    kept: list[bytes] = []
+    block: tuple[int, int] | None = None
+    fields = 0
+    while i < e:
+        fields += 1
+        if fields > _SPLIT_MAX_FIELDS:
+            return None
+        tag, j = _varint_at(mv, i, e)
+        if tag in (0x08, 0x10):  # dtype; an unpacked shape element
+            _, j = _varint_at(mv, j, e)
+            kept.append(bytes(mv[i:j]))
+        elif tag == 0x12:  # packed shape
+            size, j = _varint_at(mv, j, e)
+            j += size
+            if j > e:
+                return None
+            kept.append(bytes(mv[i:j]))
+        elif tag == 0x1A and block is None:  # data, once
+            size, j = _varint_at(mv, j, e)
+            block = (j, size)
+            j += size
+            if j > e:
+                return None
+        else:
+            return None
+        i = j
+    if block is None or block[1] < BIG_BLOCK:
+        return None
+    nd = b"".join(kept)
+    return b"\x5a" + varint(len(nd)) + nd, block[0], block[1]
 
 
 # The entries of the most common small values (null, booleans, small ints...), by value bytes:
@@ -762,7 +955,8 @@ def _freeze(k: Any) -> Any:
     return k
 
 
-def _decode_ndarray(a: pb.NdArray) -> Any:
+def _decode_ndarray(a: pb.NdArray, block: memoryview | None = None) -> Any:
+    """The array of `a`, viewing `block` instead of ``a.data`` when given (see split_call)."""
     name = _ENUM_SCALAR.get(a.dtype)
     if name is None:
         raise InvalidArgument(f"ndarray with dtype {a.dtype}")
@@ -771,7 +965,7 @@ def _decode_ndarray(a: pb.NdArray) -> Any:
         size *= d
     dt_str = DTYPES[name]
     itemsize = int(dt_str[2:]) if dt_str[1] != "b" else 1
-    data = a.data
+    data = a.data if block is None else block
     if size * itemsize != len(data):
         raise InvalidArgument(
             f"ndarray<{name}> of shape {list(a.shape)} needs {size * itemsize} bytes,"

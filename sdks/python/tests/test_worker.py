@@ -552,3 +552,91 @@ def test_results_over_the_frame_limit_come_back_as_resource_exhausted(sockdir: s
         proc.kill()
         proc.communicate(timeout=WAIT)
         hub.close()
+
+
+# ---- big ndarrays: received into the buffer the arrays view, sent from the array's memory ----
+
+BIG_SHAPES = [(0,), (1,), (codec.BIG_BLOCK // 8 + 3,), (3, 40_001), (2, 0, 5), (1 << 20,)]
+
+
+def odd_array(dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    n = int(np.prod(shape))
+    a = np.arange(n, dtype=np.int64) * 7919 + 13
+    if dtype == "bool":
+        return (a % 3 == 0).reshape(shape)
+    return a.astype(codec.DTYPES[dtype]).reshape(shape)
+
+
+@pytest.mark.parametrize("dtype", sorted(codec.DTYPES))
+def test_arrays_of_every_dtype_and_odd_sizes_round_trip_exactly(worker, dtype: str) -> None:
+    _, peer = worker
+    for shape in BIG_SHAPES:
+        if shape == (1 << 20,) and dtype not in ("f64", "u8"):
+            continue  # 8 MiB each way: two dtypes are enough
+        a = odd_array(dtype, shape)
+        out = value(peer.call("t.same", a))
+        assert isinstance(out, np.ndarray)
+        assert out.dtype == a.dtype and out.shape == a.shape, (dtype, shape)
+        np.testing.assert_array_equal(out, a)
+
+
+def test_a_big_array_argument_arrives_read_only_beside_other_arguments(worker) -> None:
+    _, peer = worker
+    big = odd_array("f64", (1 << 20,))
+    assert value(peer.call("t.read_only", big)) is True
+    assert value(peer.call("t.read_only", big[:10].copy())) is True
+    # Not copied out of the frame's buffer (a small one is, by protobuf).
+    assert value(peer.call("t.block_owner", big)) == "memoryview"
+    assert value(peer.call("t.block_owner", big[:10].copy())) == "bytes"
+    out = value(peer.call("t.rotate", big, "s", odd_array("i32", (70_000,))))
+    assert isinstance(out, list) and out[0] == "s"
+    np.testing.assert_array_equal(out[1], odd_array("i32", (70_000,)))
+    np.testing.assert_array_equal(out[2], big)
+    np.testing.assert_array_equal(value(peer.call("t.scale", big, 2.0)), big * 2)
+
+
+def test_a_big_array_reaches_an_async_function_and_a_call_with_a_deadline(worker) -> None:
+    _, peer = worker
+    big = odd_array("f32", (300, 301))
+    np.testing.assert_array_equal(value(peer.call("t.asame", big)), big)
+    out = value(peer.call("t.same", big, timeout_nanos=60_000_000_000))
+    np.testing.assert_array_equal(out, big)
+
+
+def test_a_big_array_result_over_the_frame_limit_is_resource_exhausted(sockdir: str) -> None:
+    limit = 1 << 20
+    hub = FakeHub(os.path.join(sockdir, "bigres.sock"), limits=pb.Limits(max_frame_bytes=limit))
+    proc = start_worker(hub)
+    try:
+        peer = hub.accept()
+        fits = value(peer.call("t.zeros", limit // 8 - 64))
+        assert isinstance(fits, np.ndarray) and fits.shape == (limit // 8 - 64,)
+        res = status(peer.call("t.zeros", limit // 8 + 1))
+        assert res.code == Code.RESOURCE_EXHAUSTED and "exceeds the limit" in res.message
+        assert value(peer.call("t.add", 1, 2)) == 3  # the worker reads on
+    finally:
+        proc.kill()
+        proc.communicate(timeout=WAIT)
+        hub.close()
+
+
+def test_a_call_over_the_frame_limit_is_a_protocol_error_before_its_body(sockdir: str) -> None:
+    limit = 1 << 20
+    hub = FakeHub(os.path.join(sockdir, "bigcall.sock"), limits=pb.Limits(max_frame_bytes=limit))
+    proc = start_worker(hub)
+    try:
+        peer = hub.accept()
+        body = pb.Frame(
+            call=pb.Call(call_id=5, function="t.same", args=[codec.encode(np.zeros(limit // 8))])
+        ).SerializeToString()
+        # Only the start of the body: the worker refuses the frame on its length alone.
+        peer.send_raw(len(body).to_bytes(4, "big") + body[:1000])
+        peer.wait_closed()
+        goaways = [f.goaway for f in peer.received if f.WhichOneof("body") == "goaway"]
+        assert [g.status.code for g in goaways] == [Code.INVALID_ARGUMENT]
+        assert "exceeds the limit" in goaways[0].status.message
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=WAIT)
+        hub.close()

@@ -155,3 +155,35 @@ def nap_meta(ms: int, key: str) -> str:
 @polycall.function
 def repeat(s: str, n: int) -> str:
     return s * n
+
+
+@polycall.function(signature="(xs: any) -> bool")
+def read_only(xs: np.ndarray) -> bool:
+    """Whether the array argument came read-only (it views the buffer the frame was read into)."""
+    return not xs.flags.writeable
+
+
+@polycall.function(signature="(a: any, b: any, c: any) -> list<any>")
+def rotate(a: object, b: object, c: object) -> list[object]:
+    return [b, c, a]
+
+
+@polycall.function
+def zeros(n: int) -> np.ndarray:
+    return np.zeros(n)
+
+
+@polycall.function
+async def asame(xs: np.ndarray) -> np.ndarray:
+    """An async echo of an array: its arguments take the loop's path, not the reader's."""
+    return xs
+
+
+@polycall.function(signature="(xs: any) -> string")
+def block_owner(xs: np.ndarray) -> str:
+    """The type of the object that owns an array argument's memory: the received frame's
+    buffer (a memoryview of it) when the block was not copied out of the frame."""
+    base: object = xs
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return type(base).__name__
