@@ -169,3 +169,9 @@ def write_bad_frame(kind: str) -> None:
 
     conn.loop.call_soon_threadsafe(send)
     time.sleep(5)  # the hub closes the connection long before this returns
+
+
+@polycall.function(signature="(x: any) -> any")
+def echo_any(x: object) -> object:
+    """Returns its argument as it came (an ndarray of any dtype and shape comes back as is)."""
+    return x

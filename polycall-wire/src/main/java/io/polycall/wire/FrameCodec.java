@@ -1,9 +1,12 @@
 package io.polycall.wire;
 
+import com.google.protobuf.CodedOutputStream;
 import io.polycall.wire.proto.Frame;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * Whole frames to and from bytes, length prefix included: the forms {@code spec/vectors} and tests
@@ -45,6 +48,38 @@ public final class FrameCodec {
     ByteBuffer.wrap(out).putInt(size);
     FrameWriter.writeTo(frame, out, PREFIX_BYTES, size);
     return out;
+  }
+
+  /**
+   * The length prefix and bytes of {@code frame}, written into a buffer that {@code buffers} gives
+   * for the byte count needed (from its position; returned flipped). Into a direct buffer, an
+   * ndarray that aliases native memory is copied once, and a channel then writes the buffer without
+   * copying it again (a heap array is copied into a temporary direct buffer at every write, all of
+   * what remains of it each time).
+   *
+   * @throws io.polycall.StatusException RESOURCE_EXHAUSTED when the frame is above {@code
+   *     maxFrameBytes}
+   */
+  public static ByteBuffer encode(Frame frame, int maxFrameBytes, IntFunction<ByteBuffer> buffers) {
+    int size = frame.getSerializedSize();
+    if (size > maxFrameBytes) {
+      throw FrameWriter.tooLarge(size, maxFrameBytes);
+    }
+    ByteBuffer out = buffers.apply(PREFIX_BYTES + size);
+    int start = out.position();
+    out.putInt(size);
+    CodedOutputStream cos = CodedOutputStream.newInstance(out);
+    try {
+      frame.writeTo(cos);
+      cos.flush();
+    } catch (IOException e) {
+      throw new IllegalStateException("protobuf wrote past its own size", e);
+    }
+    if (out.position() != start + PREFIX_BYTES + size) {
+      throw new IllegalStateException(
+          "protobuf wrote " + (out.position() - start - PREFIX_BYTES) + " bytes, not " + size);
+    }
+    return out.flip().position(start);
   }
 
   /**

@@ -41,14 +41,20 @@ public final class FrameReader {
   private WireLimits limits;
   private int recursionLimit;
   private final ByteBuffer prefix = ByteBuffer.allocate(PREFIX_BYTES);
-  private byte[] body; // null while reading the prefix
-  private int bodyFilled;
+  private ByteBuffer body; // null while reading the prefix; filled up to its position
   private long framesRead;
   private ProtocolException failure;
 
   // Only for read(channel).
   private ByteBuffer readBuffer;
   private final ArrayDeque<Frame> ready = new ArrayDeque<>();
+  private boolean fromChannel; // read(channel) is in use: big bodies go into direct buffers
+  // A big body is read into a direct buffer (the channel fills it without a copy through a
+  // temporary one) and the frame's bytes fields alias it. The buffer is reused for the next big
+  // body once the frame made from it is released; until then that frame keeps it.
+  private ByteBuffer spareBody;
+  private Frame lentFrame;
+  private ByteBuffer lentBody;
 
   private FrameReader(WireLimits limits) {
     this.limits = limits;
@@ -109,13 +115,12 @@ public final class FrameReader {
             sink.accept(parse(CodedInputStream.newInstance(slice), length));
             continue;
           }
-          body = new byte[length];
-          bodyFilled = 0;
+          body = newBody(length);
         }
-        int n = Math.min(src.remaining(), body.length - bodyFilled);
-        src.get(body, bodyFilled, n);
-        bodyFilled += n;
-        if (bodyFilled == body.length) {
+        int n = Math.min(src.remaining(), body.remaining());
+        body.put(src.slice(src.position(), n));
+        src.position(src.position() + n);
+        if (!body.hasRemaining()) {
           sink.accept(takeBody());
         }
       }
@@ -138,9 +143,9 @@ public final class FrameReader {
       String what =
           body != null
               ? "stream ended inside a frame: "
-                  + bodyFilled
+                  + body.position()
                   + " of its "
-                  + body.length
+                  + body.limit()
                   + " body bytes arrived"
               : "stream ended inside a length prefix: " + prefix.position() + " of 4 bytes arrived";
       failure = ProtocolException.invalid(what);
@@ -156,16 +161,16 @@ public final class FrameReader {
    * @throws IOException reading the channel failed
    */
   public Frame read(ReadableByteChannel channel) throws IOException {
+    fromChannel = true;
     while (ready.isEmpty()) {
-      if (failure == null && body != null && body.length - bodyFilled > READ_BUFFER_BYTES) {
+      if (failure == null && body != null && body.remaining() > READ_BUFFER_BYTES) {
         // The rest of a big frame goes straight into its body: no pass through readBuffer.
-        int n = channel.read(ByteBuffer.wrap(body, bodyFilled, body.length - bodyFilled));
+        int n = channel.read(body);
         if (n < 0) {
           finish();
           return null;
         }
-        bodyFilled += n;
-        if (bodyFilled == body.length) {
+        if (!body.hasRemaining()) {
           try {
             ready.add(takeBody());
           } catch (ProtocolException e) {
@@ -191,17 +196,54 @@ public final class FrameReader {
   }
 
   /**
-   * Parses the completed body. The array belongs to this frame alone, so its {@code bytes} fields
-   * (an ndarray's megabytes) may alias it instead of being copied out.
+   * Says that {@code frame}, handed out by {@link #read}, is done with: nothing holds on to its
+   * {@code bytes} fields any longer (they were decoded, which copies them). Its buffer, if it had
+   * one of its own, then takes the next big frame. A frame never released keeps its buffer.
+   */
+  public void release(Frame frame) {
+    if (frame != null && frame == lentFrame) {
+      spareBody = lentBody;
+      lentFrame = null;
+      lentBody = null;
+    }
+  }
+
+  private ByteBuffer newBody(int length) {
+    if (!fromChannel || length <= READ_BUFFER_BYTES) {
+      return ByteBuffer.allocate(length);
+    }
+    ByteBuffer b = spareBody;
+    spareBody = null;
+    if (b == null || b.capacity() < length) {
+      // Rounded up to a MiB, so that the next frame of about the same size fits too.
+      b =
+          ByteBuffer.allocateDirect(
+              (int) Math.min(Integer.MAX_VALUE, (length + (1L << 20) - 1) >>> 20 << 20));
+    }
+    return b.clear().limit(length);
+  }
+
+  /**
+   * Parses the completed body. The buffer belongs to this frame alone (until {@link #release}), so
+   * its {@code bytes} fields (an ndarray's megabytes) may alias it instead of being copied out.
    */
   private Frame takeBody() throws ProtocolException {
-    byte[] b = body;
+    ByteBuffer b = body.flip();
     body = null;
-    // A stream over an array it may treat as immutable: only then does aliasing take effect (a
+    // A stream over bytes it may treat as immutable: only then does aliasing take effect (a
     // plain newInstance(byte[]) copies every bytes field, 8 MB for an 8 MB ndarray).
-    CodedInputStream in = UnsafeByteOperations.unsafeWrap(b).newCodedInput();
+    CodedInputStream in =
+        (b.hasArray()
+                ? UnsafeByteOperations.unsafeWrap(b.array(), b.arrayOffset(), b.limit())
+                : UnsafeByteOperations.unsafeWrap(b))
+            .newCodedInput();
     in.enableAliasing(true);
-    return parse(in, b.length);
+    Frame f = parse(in, b.limit());
+    if (b.isDirect()) {
+      lentFrame = f;
+      lentBody = b;
+    }
+    return f;
   }
 
   /** Whether part of a frame has arrived and the rest has not. */

@@ -43,6 +43,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -133,6 +134,17 @@ public final class Connection implements AutoCloseable {
    */
   static final long LINGER_NANOS = 500_000;
 
+  /**
+   * Frames at least this big (and too big for the ring) are serialized into a direct buffer, which
+   * the socket reads from: an 8 MB ndarray is then copied once on its way out (into that buffer),
+   * where a heap array was copied into it and then into a temporary direct buffer by every write
+   * (what remained of it each time), each in a freshly zeroed array.
+   */
+  private static final int DIRECT_FRAME_BYTES = 256 * 1024;
+
+  /** The largest direct buffer a connection keeps for its next big frame. */
+  private static final int SPARE_DIRECT_MAX_BYTES = 64 << 20;
+
   /** Buffers the writer sends in one gathering write. */
   private static final int GATHER = 64;
 
@@ -189,6 +201,9 @@ public final class Connection implements AutoCloseable {
   private final ReentrantLock writeLock = new ReentrantLock();
   private final Condition writable = writeLock.newCondition();
   private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>(); // guarded by writeLock
+  // A direct buffer of a big frame, written out, kept for the next one (its pages stay mapped:
+  // fresh direct memory is zeroed and faults in page by page, about 2 ms per 8 MB).
+  private final AtomicReference<ByteBuffer> spareDirect = new AtomicReference<>();
   private boolean closeQueued; // guarded by writeLock: close after what is pending
   private IOException writeFailure; // guarded by writeLock
   private final Selector readSelector;
@@ -710,7 +725,7 @@ public final class Connection implements AutoCloseable {
               .asException());
     }
     long id = nextId.getAndIncrement();
-    byte[] bytes;
+    ByteBuffer bytes;
     try {
       Call.Builder c =
           Call.newBuilder()
@@ -721,7 +736,7 @@ public final class Connection implements AutoCloseable {
       for (Value a : args) {
         c.addArgs(sendCodec.encode(a));
       }
-      bytes = FrameCodec.encode(Frame.newBuilder().setCall(c).build(), limits.maxFrameBytes());
+      bytes = encode(Frame.newBuilder().setCall(c).build());
     } catch (StatusException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -751,7 +766,7 @@ public final class Connection implements AutoCloseable {
                                   + " ms")
                           .asException()));
     }
-    sendBytes(bytes, true);
+    sendBuffer(bytes, true);
     if (closing.get() && outgoing.remove(id, f)) {
       f.completeExceptionally(unavailable().asException());
     }
@@ -769,7 +784,7 @@ public final class Connection implements AutoCloseable {
       return CompletableFuture.failedFuture(refusal.asException());
     }
     long id = nextId.getAndIncrement();
-    byte[] bytes;
+    ByteBuffer bytes;
     try {
       Batch.Builder b = Batch.newBuilder().setBatchId(id);
       // Consecutive calls without arguments of one function (a batch of no-ops) share one
@@ -789,7 +804,7 @@ public final class Connection implements AutoCloseable {
         }
         b.addCalls(c);
       }
-      bytes = FrameCodec.encode(Frame.newBuilder().setBatch(b).build(), limits.maxFrameBytes());
+      bytes = encode(Frame.newBuilder().setBatch(b).build());
     } catch (StatusException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -800,7 +815,7 @@ public final class Connection implements AutoCloseable {
           outgoingBatches.remove(id, f);
           maybeFinishDrain();
         });
-    sendBytes(bytes, true);
+    sendBuffer(bytes, true);
     if (closing.get() && outgoingBatches.remove(id, f)) {
       f.completeExceptionally(unavailable().asException());
     }
@@ -847,7 +862,7 @@ public final class Connection implements AutoCloseable {
     if (closing.get()) {
       throw unavailable().asException();
     }
-    enqueueBytes(FrameCodec.encode(frame, limits.maxFrameBytes()));
+    enqueueBuffer(encode(frame));
   }
 
   /** Calls in flight that this side sent and that have not been answered. */
@@ -1023,6 +1038,11 @@ public final class Connection implements AutoCloseable {
         return false;
       }
       dispatch(f);
+      if (f.getBodyCase() != Frame.BodyCase.BATCH) {
+        // Decoded already (a batch is decoded by its own thread, later): the reader may reuse
+        // the buffer of a big frame.
+        reader.release(f);
+      }
       return true;
     } catch (ProtocolException e) {
       protocolError(e.status());
@@ -1366,9 +1386,45 @@ public final class Connection implements AutoCloseable {
 
   private void enqueue(Frame f) {
     try {
-      sendBytes(FrameCodec.encode(f, limits.maxFrameBytes()), mayUseRing(f));
+      sendBuffer(encode(f), mayUseRing(f));
     } catch (StatusException e) {
       LOG.log(System.Logger.Level.WARNING, "dropped a frame on " + name + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * The length prefix and bytes of {@code f}: a wrapped array, or for a big frame a direct buffer
+   * (see {@link #DIRECT_FRAME_BYTES}).
+   *
+   * @throws StatusException RESOURCE_EXHAUSTED when the frame is above the frame size limit
+   */
+  private ByteBuffer encode(Frame f) {
+    int size = f.getSerializedSize(); // memoized: encoding does not compute it again
+    int direct =
+        ringOut == null
+            ? DIRECT_FRAME_BYTES
+            : Math.max(DIRECT_FRAME_BYTES, ringOut.maxRecordBytes() + 1);
+    if (size < direct - FrameCodec.PREFIX_BYTES || size > limits.maxFrameBytes()) {
+      return ByteBuffer.wrap(FrameCodec.encode(f, limits.maxFrameBytes()));
+    }
+    return FrameCodec.encode(f, limits.maxFrameBytes(), this::directBuffer);
+  }
+
+  private ByteBuffer directBuffer(int bytes) {
+    ByteBuffer b = spareDirect.getAndSet(null);
+    if (b == null || b.capacity() < bytes) {
+      // Rounded up to a MiB, so that the next frame of about the same size fits too.
+      b =
+          ByteBuffer.allocateDirect(
+              (int) Math.min(Integer.MAX_VALUE, (bytes + (1L << 20) - 1) >>> 20 << 20));
+    }
+    return b.clear().limit(bytes);
+  }
+
+  /** Keeps the direct buffer of a frame that has been written whole, for the next big frame. */
+  private void written(ByteBuffer b) {
+    if (b.isDirect() && b.capacity() <= SPARE_DIRECT_MAX_BYTES) {
+      spareDirect.set(b);
     }
   }
 
@@ -1376,11 +1432,11 @@ public final class Connection implements AutoCloseable {
    * Sends an encoded frame (length prefix and all): on the outgoing ring when {@code ringOk} and
    * the ring takes it (WIRE.md: the peer polls, there is room, it is small), else on the socket.
    */
-  private void sendBytes(byte[] bytes, boolean ringOk) {
-    if (ringOk && ringOut != null && offerToRing(bytes)) {
+  private void sendBuffer(ByteBuffer b, boolean ringOk) {
+    if (ringOk && ringOut != null && b.hasArray() && offerToRing(b.array())) {
       return;
     }
-    enqueueBytes(bytes);
+    enqueueBuffer(b);
   }
 
   private boolean offerToRing(byte[] bytes) {
@@ -1401,13 +1457,12 @@ public final class Connection implements AutoCloseable {
     if (r == ShmRing.PUBLISHED_ASLEEP) {
       // The peer stopped polling while we published: tell it on the socket.
       wakesSent.increment();
-      enqueueBytes(WAKE);
+      enqueueBuffer(ByteBuffer.wrap(WAKE));
     }
     return true;
   }
 
-  private void enqueueBytes(byte[] bytes) {
-    ByteBuffer b = ByteBuffer.wrap(bytes);
+  private void enqueueBuffer(ByteBuffer b) {
     writeLock.lock();
     try {
       if (closeQueued) {
@@ -1420,6 +1475,7 @@ public final class Connection implements AutoCloseable {
           writeFailure = e;
         }
         if (!b.hasRemaining()) {
+          written(b);
           return;
         }
       }
@@ -1432,13 +1488,13 @@ public final class Connection implements AutoCloseable {
 
   /** Sends {@code f}; when it is too large to send, sends {@code instead} of the status. */
   private void sendFrameOrStatus(Frame f, java.util.function.Function<Status, Frame> instead) {
-    byte[] bytes;
+    ByteBuffer b;
     try {
-      bytes = FrameCodec.encode(f, limits.maxFrameBytes());
+      b = encode(f);
     } catch (StatusException e) {
-      bytes = FrameCodec.encode(instead.apply(e.status()), limits.maxFrameBytes());
+      b = encode(instead.apply(e.status()));
     }
-    sendBytes(bytes, true);
+    sendBuffer(b, true);
   }
 
   private void sendResult(long id, Value v, Status s) {
@@ -1477,7 +1533,7 @@ public final class Connection implements AutoCloseable {
           }
           channel.write(bufs, 0, n);
           while (!pending.isEmpty() && !pending.peekFirst().hasRemaining()) {
-            pending.pollFirst();
+            written(pending.pollFirst());
           }
           java.util.Arrays.fill(bufs, 0, n, null);
           blocked = !pending.isEmpty();

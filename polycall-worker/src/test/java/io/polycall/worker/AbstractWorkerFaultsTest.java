@@ -1,5 +1,6 @@
 package io.polycall.worker;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,11 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.polycall.CallOptions;
 import io.polycall.Status;
 import io.polycall.StatusException;
+import io.polycall.Type;
 import io.polycall.Value;
 import io.polycall.core.CallRequest;
 import io.polycall.core.CallResult;
 import io.polycall.core.PolyCall;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -220,6 +224,46 @@ abstract class AbstractWorkerFaultsTest {
     Value.NdArray out = (Value.NdArray) pc.call(fn("double_all"), Value.NdArray.copyOf(xs));
     assertEquals(xs.length, out.elementCount());
     assertEquals(2.0 * 12345, out.elementAsDouble(12345));
+  }
+
+  /**
+   * Big arrays travel apart from the frame around them (a direct buffer each way on the Java side;
+   * in the Python worker, the buffer the frame was read into, and the array's own memory back):
+   * every dtype, odd sizes (not a multiple of a read or of a page), empty and multi-dimensional
+   * arrays come back byte for byte.
+   */
+  @Test
+  void arraysOfEveryDtypeAndOddSizesRoundTripExactly() {
+    for (Type.Scalar dtype : Type.Scalar.values()) {
+      if (!dtype.isDtype()) {
+        continue;
+      }
+      long big = (256 * 1024) / dtype.byteSize() + 3; // above the direct-buffer threshold
+      List<long[]> shapes =
+          new ArrayList<>(
+              List.of(
+                  new long[] {0},
+                  new long[] {1},
+                  new long[] {big},
+                  new long[] {3, 40_001},
+                  new long[] {2, 0, 5}));
+      if (dtype == Type.Scalar.F64 || dtype == Type.Scalar.U8) {
+        shapes.add(new long[] {(8L << 20) / dtype.byteSize()}); // 8 MiB each way
+      }
+      for (long[] shape : shapes) {
+        Value.NdArray a = Value.NdArray.allocate(dtype, shape);
+        MemorySegment seg = a.data();
+        for (long i = 0; i < seg.byteSize(); i++) {
+          byte b = (byte) (i * 31 + 7 + (i >>> 9));
+          seg.set(ValueLayout.JAVA_BYTE, i, dtype == Type.Scalar.BOOL ? (byte) (b & 1) : b);
+        }
+        String what = dtype + java.util.Arrays.toString(shape);
+        Value.NdArray out = (Value.NdArray) pc.call(fn("echo_any"), a);
+        assertEquals(dtype, out.dtype(), what);
+        assertArrayEquals(shape, out.shape(), what);
+        assertEquals(-1, seg.mismatch(out.data()), what);
+      }
+    }
   }
 
   @Test
