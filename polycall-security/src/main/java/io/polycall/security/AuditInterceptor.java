@@ -29,6 +29,15 @@ final class AuditInterceptor implements CallInterceptor {
   private final AuditLog log;
   private final boolean failClosed;
 
+  /**
+   * The last function called and its qualified name ({@code FunctionInfo.qualifiedName()} builds a
+   * new String each time): the same String object call after call lets the formatter reuse its
+   * JSON. Racy by design: a thread may see an older pair and build the name itself.
+   */
+  private Named lastFunction = new Named(null, "");
+
+  private record Named(io.polycall.FunctionInfo info, String name) {}
+
   AuditInterceptor(AuditLog log) {
     this.log = log;
     this.failClosed = log.config().failClosed();
@@ -94,7 +103,17 @@ final class AuditInterceptor implements CallInterceptor {
         .asException();
   }
 
-  private static AuditEntry entry(
+  private String functionName(io.polycall.FunctionInfo info) {
+    Named last = lastFunction;
+    if (last.info() == info) {
+      return last.name();
+    }
+    String name = info.qualifiedName();
+    lastFunction = new Named(info, name);
+    return name;
+  }
+
+  private AuditEntry entry(
       Call call,
       CallRecord record,
       Instant time,
@@ -117,7 +136,7 @@ final class AuditInterceptor implements CallInterceptor {
         traceId(call.options().metadata()),
         id.subject(),
         id.method(),
-        call.function().qualifiedName(),
+        functionName(call.function()),
         call.function().bridge(),
         decision.isEmpty() ? "none" : decision,
         record.reason(),

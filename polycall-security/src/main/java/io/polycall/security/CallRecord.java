@@ -44,8 +44,20 @@ public final class CallRecord {
    * {@code limits}, {@code rate}), {@code reason} why (e.g. the policy rule that matched).
    */
   public void decide(String stage, boolean allowed, String reason) {
-    this.decision = stage + ":" + (allowed ? "allow" : "deny");
+    this.decision = decision(stage, allowed);
     this.reason = reason == null ? "" : reason;
+  }
+
+  /**
+   * {@code stage:allow} or {@code stage:deny}: the same String object every call for the stages
+   * that decide on every call, so that the audit log's formatter can reuse its JSON.
+   */
+  private static String decision(String stage, boolean allowed) {
+    return switch (stage) {
+      case "authz" -> allowed ? "authz:allow" : "authz:deny";
+      case "authn" -> allowed ? "authn:allow" : "authn:deny";
+      default -> stage + ":" + (allowed ? "allow" : "deny");
+    };
   }
 
   public Identity identity() {

@@ -70,6 +70,52 @@ class AuditLogTest {
     assertThat(r.records()).isEqualTo(3);
   }
 
+  /**
+   * The formatter reuses the JSON of a field whose String is the very one of the record before;
+   * records whose facts change from one to the next must each still name their own.
+   */
+  @Test
+  void consecutiveRecordsWithDifferentFactsEachNameTheirOwn() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    String[] subjects = {"alice", "bob", "bob", "alice"};
+    try (AuditLog audit = AuditLog.open(AuditConfig.of(file));
+        PolyCall pc = node(audit.interceptor())) {
+      for (int i = 0; i < 8; i++) {
+        CallOptions opts =
+            CallOptions.DEFAULT.withIdentity(Identity.of(subjects[i % 4], Identity.LOCAL));
+        if (i % 3 == 2) {
+          int k = i;
+          assertThatThrownBy(() -> pc.call("math.add", List.of(Value.str("x" + k)), opts))
+              .isInstanceOf(StatusException.class);
+        } else if (i % 2 == 0) {
+          pc.call("math.add", List.of(Value.i64(i), Value.i64(1)), opts);
+        } else {
+          pc.call("text.echo", List.of(Value.str("s" + i)), opts);
+        }
+      }
+    }
+    List<String> l = lines(file);
+    assertThat(l).hasSize(9);
+    for (int i = 0; i < 8; i++) {
+      String line = l.get(i + 1);
+      assertThat(line).as("record %d", i).contains("\"subject\":\"" + subjects[i % 4] + "\"");
+      if (i % 3 == 2) {
+        assertThat(line)
+            .as("record %d", i)
+            .contains("\"function\":\"math.add@1\"", "\"status\":\"INVALID_ARGUMENT\"")
+            .doesNotContain("\"message\":\"\"");
+      } else {
+        assertThat(line)
+            .as("record %d", i)
+            .contains(
+                "\"function\":\"" + (i % 2 == 0 ? "math.add@1" : "text.echo@1") + "\"",
+                "\"status\":\"OK\"",
+                "\"message\":\"\"");
+      }
+    }
+    assertThat(AuditVerifier.verify(List.of(file)).intact()).isTrue();
+  }
+
   @Test
   void equalArgumentsHashEqualAndDifferentOnesDiffer() throws Exception {
     Path file = dir.resolve("a.jsonl");

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 
 /**
  * Formats the body of an audit record (everything between {@code "seq":N,} and {@code ,"prev":}) as
@@ -55,33 +56,33 @@ public final class RecordBody {
       wb = new byte[need];
     }
     wp = 0;
-    ascii("\"time\":\"");
+    raw(TIME_KEY);
     time(f.epochSecond, f.nano);
-    ascii("\",\"event\":\"call\",\"trace\":");
+    raw(EVENT_TRACE);
     string(f.trace);
-    ascii(",\"subject\":");
-    string(f.subject);
-    ascii(",\"method\":");
-    string(f.method);
-    ascii(",\"function\":");
-    string(f.function);
-    ascii(",\"bridge\":");
-    string(f.bridge);
-    ascii(",\"decision\":");
-    string(f.decision);
-    ascii(",\"reason\":");
-    string(f.reason);
-    ascii(",\"status\":");
-    string(f.status);
-    ascii(",\"code\":");
+    raw(SUBJECT);
+    string(SLOT_SUBJECT, f.subject);
+    raw(METHOD);
+    string(SLOT_METHOD, f.method);
+    raw(FUNCTION);
+    string(SLOT_FUNCTION, f.function);
+    raw(BRIDGE);
+    string(SLOT_BRIDGE, f.bridge);
+    raw(DECISION);
+    string(SLOT_DECISION, f.decision);
+    raw(REASON);
+    string(SLOT_REASON, f.reason);
+    raw(STATUS);
+    string(SLOT_STATUS, f.status);
+    raw(CODE);
     number(f.code);
-    ascii(",\"message\":");
-    string(f.message);
-    ascii(",\"duration_ns\":");
+    raw(MESSAGE);
+    string(SLOT_MESSAGE, f.message);
+    raw(DURATION);
     number(f.durationNanos);
-    ascii(",\"payload_bytes\":");
+    raw(PAYLOAD);
     number(f.payloadBytes);
-    ascii(",\"args_sha256\":\"");
+    raw(ARGS_SHA);
     if (f.argsSha256 != null) {
       hex(f.argsSha256);
     }
@@ -98,6 +99,57 @@ public final class RecordBody {
       throw new IllegalStateException("SHA-256 is 32 bytes", e);
     }
     return bodySha;
+  }
+
+  // The fixed parts of a record, as bytes once.
+  private static final byte[] TIME_KEY = bytes("\"time\":\"");
+  private static final byte[] EVENT_TRACE = bytes("\",\"event\":\"call\",\"trace\":");
+  private static final byte[] SUBJECT = bytes(",\"subject\":");
+  private static final byte[] METHOD = bytes(",\"method\":");
+  private static final byte[] FUNCTION = bytes(",\"function\":");
+  private static final byte[] BRIDGE = bytes(",\"bridge\":");
+  private static final byte[] DECISION = bytes(",\"decision\":");
+  private static final byte[] REASON = bytes(",\"reason\":");
+  private static final byte[] STATUS = bytes(",\"status\":");
+  private static final byte[] CODE = bytes(",\"code\":");
+  private static final byte[] MESSAGE = bytes(",\"message\":");
+  private static final byte[] DURATION = bytes(",\"duration_ns\":");
+  private static final byte[] PAYLOAD = bytes(",\"payload_bytes\":");
+  private static final byte[] ARGS_SHA = bytes(",\"args_sha256\":\"");
+
+  // Fields that repeat from call to call (the same subject, function, decision, status...): the
+  // last string seen in each and its JSON, reused while the next record has the very same String
+  // object (compared by identity: a String never changes, so its JSON cannot either).
+  private static final int SLOT_SUBJECT = 0;
+  private static final int SLOT_METHOD = 1;
+  private static final int SLOT_FUNCTION = 2;
+  private static final int SLOT_BRIDGE = 3;
+  private static final int SLOT_DECISION = 4;
+  private static final int SLOT_REASON = 5;
+  private static final int SLOT_STATUS = 6;
+  private static final int SLOT_MESSAGE = 7;
+  private final String[] lastString = new String[8];
+  private final byte[][] lastJson = new byte[8][];
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private void raw(byte[] b) {
+    System.arraycopy(b, 0, wb, wp, b.length);
+    wp += b.length;
+  }
+
+  /** As {@link #string(String)}, reusing the JSON of the slot's last string when it is the same. */
+  private void string(int slot, String s) {
+    if (s == lastString[slot]) {
+      raw(lastJson[slot]);
+      return;
+    }
+    int from = wp;
+    string(s);
+    lastJson[slot] = Arrays.copyOfRange(wb, from, wp);
+    lastString[slot] = s;
   }
 
   private void ascii(String s) {
