@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -29,10 +30,10 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
+from . import __version__, functions
 from ._context import CallContext, _current
 from ._proto import polycall_pb2 as pb
-from ._shm import Ring, Rings, fence
+from ._shm import FastPath, Ring, Rings, _ring_frame, fence
 from .codec import (
     BATCH_ENTRIES,
     BIG_BLOCK,
@@ -187,6 +188,9 @@ class Wire:
         self._eof = False  # the socket ended (after `_held`, if any)
         self._last = 0  # monotonic ns of the last frame read or sent: traffic is expected
         self.spin_ns = RING_SPIN_NS
+        # FastPath.take when the connection serves calls in C (Connection._serve_fast): it
+        # takes what Ring.take does, but gives the calls it serves prepared (tuples).
+        self.take_fast: Callable[[int], Any] | None = None
         # Frames by path, with rings (for the log and tests): in on the ring, in on the socket
         # (Wakes not counted), out on the ring, out on the socket, Wakes sent.
         self.ring_stats = [0, 0, 0, 0, 0]
@@ -280,7 +284,7 @@ class Wire:
         assert poller is not None
         now = time.monotonic_ns
         yield_cpu = os.sched_yield
-        take = ring.take
+        take = self.take_fast or ring.take
         quiet = self.quiet
         spin_ns = self.spin_ns
         spins = 0
@@ -371,11 +375,15 @@ class Wire:
                     self._last = time.monotonic_ns()
                     self.ring_stats[2] += 1
                     if not out.consumer_awake():
-                        self.ring_stats[4] += 1
-                        self._send_socket([WAKE_FRAME])  # it went to sleep meanwhile
+                        self.send_wake()  # it went to sleep meanwhile
                     return
             self.ring_stats[3] += 1
         self._send_socket(parts)
+
+    def send_wake(self) -> None:
+        """Sends Wake on the socket: the hub fell asleep before it saw our last record."""
+        self.ring_stats[4] += 1
+        self._send_socket([WAKE_FRAME])
 
     def _send_socket(self, parts: list[bytes]) -> None:
         with self._wlock:
@@ -494,6 +502,13 @@ class _Serving:
     answered: bool = False
 
 
+# The fields FastPath (polycall/_speedups.c) fills, in this order, when it makes a CallContext
+# and a _Serving: (connection, call id, function, None, metadata, False, None) and (ctx, None,
+# False). If the dataclasses change, the fast path is not used until _speedups.c follows.
+_CTX_FIELDS = ("connection", "call_id", "function", "deadline", "metadata", "_cancelled", "_nested")
+_SERVING_FIELDS = ("ctx", "task", "answered")
+
+
 class Connection:
     """A multiplexed PolyCall connection on one event loop. See the module doc."""
 
@@ -549,6 +564,8 @@ class Connection:
         self._closed = asyncio.Event()
         self.goaway_status: pb.Status | None = None
         self.close_reason: PolyCallError | None = None
+        # The C fast path of sync calls read from the ring (see _serve_fast), made by run().
+        self._fast: Any = None
         if wire is not None:
             wire.quiet = self._quiet
 
@@ -562,6 +579,9 @@ class Connection:
         """Reads and dispatches frames until the connection ends; then fails what is left."""
         if self._wire is not None:
             self._ended = asyncio.Event()
+            self._fast = self._fast_path()
+            if self._fast is not None:
+                self._wire.take_fast = self._fast.take
             self._spawn_reader()
             try:
                 await self._ended.wait()
@@ -819,6 +839,14 @@ class Connection:
                 result = fn.fn(*args)
             finally:
                 _current.reset(token)
+        except Exception as e:
+            return self._error_data(call_id, ctx.function, e)
+        return self._result_data(fn, call_id, ctx.function, result)
+
+    def _result_data(self, fn: Function, call_id: int, name: str, result: Any) -> list[Any]:
+        """The bytes of the Result frame of a sync function's `result` (a value or, when it
+        cannot be sent, a status)."""
+        try:
             small = fn.result_bytes
             if small is not None:
                 value = small(result)
@@ -837,10 +865,107 @@ class Connection:
             out.call_id = call_id
             self._encode_result(fn, result, out.value)
         except Exception as e:
-            status = status_of_exception(e)
-            log.debug("%s failed: %s", ctx.function, status)
-            frame = pb.Frame(result=pb.Result(call_id=call_id, status=status.to_proto()))
+            return self._error_data(call_id, name, e)
         return self._frame_data(frame)
+
+    def _error_data(self, call_id: int, name: str, e: Exception) -> list[bytes]:
+        """The bytes of the Result frame of a sync function's exception: its status."""
+        status = status_of_exception(e)
+        log.debug("%s failed: %s", name, status)
+        frame = pb.Frame(result=pb.Result(call_id=call_id, status=status.to_proto()))
+        return self._frame_data(frame)
+
+    # ---- the C fast path ---------------------------------------------------------------------
+    #
+    # With the rings and polycall._speedups, a reader's FastPath.take reads the common sync call
+    # (no deadline, simple argument values, a function of the registry) without protobuf, makes
+    # its CallContext and _Serving and puts it in _serving, as _take_inline does; FastPath.run
+    # runs it under that context and writes a small result onto the ring, as _serve_sync and
+    # _deliver do. Everything else, and what run does not finish (results it does not write,
+    # exceptions, Wake, a full ring), comes back here. So Cancel, nested calls, draining and the
+    # end of the connection see these calls as any other, and POLYCALL_SPEEDUPS=0 (no FastPath)
+    # is the same behaviour through Python alone.
+
+    def _fast_path(self) -> Any:
+        """The FastPath of this connection, or None when its calls cannot take it."""
+        wire = self._wire
+        if FastPath is None or wire is None or wire.rings is None or self._executor is None:
+            return None
+        if self._host is not functions.lookup:
+            return None  # FastPath looks names up in the registry, as lookup does
+        ctx_fields = [f.name for f in dataclasses.fields(CallContext)]
+        serving_fields = [f.name for f in dataclasses.fields(_Serving)]
+        if ctx_fields != [*_CTX_FIELDS] or serving_fields != [*_SERVING_FIELDS]:
+            log.warning("the C fast path does not know these CallContext fields; not used")
+            return None
+        rings = wire.rings
+        inc, out = rings.incoming, rings.outgoing
+        return FastPath(
+            inc._buf,
+            inc._offset,
+            out._offset,
+            inc.size,
+            self.limits.max_frame_bytes,
+            inc,
+            out,
+            wire,
+            functions._registry,
+            self._serving,
+            self,
+            CallContext,
+            tuple(CallContext.__dict__[n] for n in _CTX_FIELDS),
+            _Serving,
+            tuple(_Serving.__dict__[n] for n in _SERVING_FIELDS),
+            _current,
+            _ring_frame,
+            ProtocolError,
+            wire._rlock,
+            self._alock,
+        )
+
+    def fast_calls(self) -> int:
+        """Calls the C fast path has taken on this connection (0 without it)."""
+        return 0 if self._fast is None else int(self._fast.calls)
+
+    def _serve_fast(self, prep: tuple[Any, ...]) -> None:
+        """Runs a call FastPath.take prepared (on a reader or in the pool) and answers it."""
+        try:
+            out = self._fast.run(prep)
+        except BaseException:
+            self._serving.pop(prep[4], None)
+            raise
+        if out is None:
+            return  # answered on the ring (or by a Cancel)
+        wire = self._wire
+        assert wire is not None
+        if out is True:
+            try:
+                wire.send_wake()
+            except OSError as e:  # the reader sees the end and closes the connection
+                log.debug("write failed: %s", e)
+                wire.shutdown()
+        elif type(out) is bytes:
+            self._out([out])
+        else:
+            serving, ctx, call_id, fn = prep[0], prep[1], prep[4], prep[6]
+            what, obj = out
+            if what == 1:
+                data = self._result_data(fn, call_id, ctx.function, obj)
+            else:
+                data = self._error_data(call_id, ctx.function, obj)
+            self._deliver(call_id, serving, data)
+
+    def _fast_elsewhere(self, prep: tuple[Any, ...]) -> None:
+        """A prepared call that must not run on this reader: refused while draining (as
+        _invoke refuses it), else run in the pool (as _submit_sync runs it)."""
+        if self._draining:
+            call_id = prep[4]
+            err = error_for(Code.UNAVAILABLE, "the worker is draining (GoAway)")
+            frame = pb.Frame(result=pb.Result(call_id=call_id, status=err.to_proto()))
+            self._deliver(call_id, prep[0], self._frame_data(frame))
+            return
+        assert self._executor is not None
+        self._executor.submit(contextvars.copy_context().run, self._serve_fast, prep)
 
     def _new_serving(self, call: pb.Call) -> _Serving:
         timeout = call.timeout_nanos
@@ -1204,9 +1329,18 @@ class Connection:
                     self.loop.call_soon_threadsafe(self._reader_ended, eof)
                 break
             # Decided while holding the role, so that a Cancel read next finds the call.
-            run = self._take_inline(frame, wire.blocks)
-            if run is None:
-                continue
+            fast = type(frame) is tuple
+            if fast:
+                # A sync call FastPath.take read and put in _serving: here, as _take_inline
+                # would run it, unless it must not run here (an int read needs no lock).
+                if self._draining or self._running >= self._max_running:
+                    self._fast_elsewhere(frame)
+                    continue
+                run: Any = frame
+            else:
+                run = self._take_inline(frame, wire.blocks)
+                if run is None:
+                    continue
             # The condition's lock taken directly: Condition.__enter__/__exit__ are Python
             # calls, and these two blocks run at every call.
             with self._tlock:
@@ -1221,7 +1355,9 @@ class Connection:
                 self._spawn_reader()  # someone must be ready to read while this call runs
             surplus = False
             try:
-                if isinstance(run, _BatchRun):
+                if fast:
+                    self._serve_fast(run)
+                elif isinstance(run, _BatchRun):
                     self._serve_batch_here(run)
                 else:
                     call, fn, serving, blocks = run

@@ -43,6 +43,7 @@ import mmap
 import os
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from google.protobuf.message import DecodeError
 
@@ -68,11 +69,14 @@ _fence_lock = threading.Lock()
 ring_offer: Callable[[memoryview, int, int, int, list[bytes]], int] | None = None
 # `ring_take` is Ring.poll and Ring.release in C (Ring.take then only parses).
 ring_take: Callable[[memoryview, int, int, int, int], tuple[int, bytes | str | None]] | None = None
+# `FastPath` serves the common sync call read from a ring in C (Connection._serve_fast).
+FastPath: Any = None
 if os.environ.get("POLYCALL_SPEEDUPS", "1") != "0":
     try:
         from . import _speedups
 
         ring_offer, ring_take = _speedups.ring_offer, _speedups.ring_take
+        FastPath = _speedups.FastPath
     except (ImportError, AttributeError):  # not built, or built from an older _speedups.c
         pass
 

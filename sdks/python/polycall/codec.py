@@ -539,6 +539,34 @@ def small_value_encoder(t: Type | None) -> Callable[[Any], bytes | None] | None:
     return None
 
 
+# The numbers the C fast path (_speedups.c, K_*) knows small_value_encoder's encoders by.
+_KIND_NONE, _KIND_ANY, _KIND_NULL, _KIND_BOOL, _KIND_F64, _KIND_F32 = 0, 1, 2, 3, 4, 5
+_KIND_STRING, _KIND_BYTES, _KIND_INT, _KIND_OPTIONAL = 6, 7, 16, 256
+
+
+def small_value_kind(t: Type | None) -> int:
+    """`small_value_encoder(t)` as the number the C fast path (polycall/_speedups.c) writes the
+    same bytes by: 0 when `t` has no small values (every result then goes through `encode`)."""
+    if t is None:
+        return _KIND_ANY
+    if isinstance(t, OptionalOf):
+        return small_value_kind(_opt(t.inner)) | _KIND_OPTIONAL
+    if not isinstance(t, Scalar):
+        return _KIND_NONE
+    name = t.name
+    if name in INT_RANGES:
+        return _KIND_INT + _SCALAR_ENUM[name]
+    return {
+        "any": _KIND_ANY,
+        "null": _KIND_NULL,
+        "bool": _KIND_BOOL,
+        "f64": _KIND_F64,
+        "f32": _KIND_F32,
+        "string": _KIND_STRING,
+        "bytes": _KIND_BYTES,
+    }.get(name, _KIND_NONE)
+
+
 _RESULT_HEAD = struct.Struct(">IBBB").pack  # prefix, Frame.result tag, its length, call_id tag
 _VALUE_HEAD = [b"\x12" + _BYTES1[n] for n in range(128)]  # Result.value tag and length
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, overload
 
 from ._hints import type_of_hint
 from ._proto import polycall_pb2 as pb
-from .codec import small_value_encoder
+from .codec import small_value_encoder, small_value_kind
 from .errors import InvalidArgument
 from .types import ANY, Param, Scalar, Signature, parse_signature
 
@@ -41,11 +41,20 @@ class Function:
     result_bytes: Callable[[Any], bytes | None] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # What the C fast path of a worker (polycall/_speedups.c, FastPath) calls: the function,
+    # the number of its result's small encoder (codec.small_value_kind) and its parameter
+    # count; None for an async function (the loop runs those).
+    fast: tuple[Callable[..., Any], int, int] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         rtype = self.signature.result
         plain = None if isinstance(rtype, Scalar) and rtype.name == "any" else rtype
         object.__setattr__(self, "result_bytes", small_value_encoder(plain))
+        if not self.is_async:
+            fast = (self.fn, small_value_kind(plain), len(self.signature.params))
+            object.__setattr__(self, "fast", fast)
 
     @property
     def name(self) -> str:

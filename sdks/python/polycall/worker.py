@@ -177,12 +177,13 @@ async def serve(socket_path: str, worker_id: str, secret: bytes, threads: int = 
             got, got_socket, sent, sent_socket, wakes = wire.ring_stats
             log.info(
                 "shared-memory rings: %d of %d frames in and %d of %d out took a ring"
-                " (%d Wakes sent)",
+                " (%d Wakes sent); %d calls took the C fast path",
                 got,
                 got + got_socket,
                 sent,
                 sent + sent_socket,
                 wakes,
+                conn.fast_calls(),
             )
     finally:
         # A sync function that ignores its deadline must not keep the process alive.

@@ -187,3 +187,12 @@ def block_owner(xs: np.ndarray) -> str:
     while isinstance(base, np.ndarray):
         base = base.base
     return type(base).__name__
+
+
+@polycall.function
+def fast_calls() -> int:
+    """Calls the C fast path of this connection has taken so far (this one too), -1 without it."""
+    ctx = polycall.current()
+    assert ctx is not None
+    fast = ctx.connection._fast
+    return -1 if fast is None else int(fast.calls)
