@@ -147,11 +147,24 @@ public final class AuthenticationInterceptor implements CallInterceptor {
 
   /** The options with the identity and without the token: one copy, none for the usual case. */
   private static CallOptions verifiedOptions(CallOptions options, Identity verified) {
+    Map<String, String> metadata = options.metadata();
     Map<String, String> rest;
-    if (options.metadata().size() == 1) {
+    if (metadata.size() == 1) {
       rest = Map.of();
+    } else if (metadata.size() == 2) {
+      // The token and one more (a traceparent, typically): an immutable map of one, which the
+      // options take as it is, instead of a HashMap copied again into one.
+      rest = null;
+      for (Map.Entry<String, String> e : metadata.entrySet()) {
+        if (!e.getKey().equals(AUTHORIZATION)) {
+          rest = rest == null ? Map.of(e.getKey(), e.getValue()) : metadata;
+        }
+      }
+      if (rest == null) {
+        rest = Map.of();
+      }
     } else {
-      rest = new java.util.HashMap<>(options.metadata());
+      rest = new java.util.HashMap<>(metadata);
       rest.remove(AUTHORIZATION);
     }
     return new CallOptions(options.deadlineNanoTime(), rest, verified);

@@ -126,6 +126,28 @@ class AuthenticationInterceptorTest {
     assertEquals("jwt analyst,ops false", seen);
   }
 
+  /** The token is taken out however many other entries travel with it (one is a special case). */
+  @Test
+  void a_verified_token_leaves_the_metadata_and_the_other_entries_stay() {
+    pc.registry()
+        .register(
+            io.polycall.spi.BoundFunction.of(
+                io.polycall.FunctionInfo.of(
+                    io.polycall.Signature.parse("app.metadata() -> string"), "jvm"),
+                (args, ctx) ->
+                    io.polycall.Value.of(
+                        new java.util.TreeMap<>(ctx.options().metadata()).toString())));
+    String auth = "Bearer " + TestKeys.sign(KEYS.rsa, TestKeys.claims("alice").build());
+    CallOptions one = CallOptions.DEFAULT.withMetadata("authorization", auth);
+    CallOptions two = one.withMetadata("traceparent", "tp");
+    CallOptions three = two.withMetadata("tenant", "t1");
+    assertEquals("{}", pc.call("app.metadata", List.of(), one).toJava().toString());
+    assertEquals("{traceparent=tp}", pc.call("app.metadata", List.of(), two).toJava().toString());
+    assertEquals(
+        "{tenant=t1, traceparent=tp}",
+        pc.call("app.metadata", List.of(), three).toJava().toString());
+  }
+
   @Test
   void an_expired_token_is_unauthenticated_with_its_expiry() {
     Instant past = Instant.now().minus(Duration.ofHours(1));

@@ -663,6 +663,7 @@ public final class AuditWriter implements AutoCloseable {
   private final byte[] prevHex = new byte[64];
   private final byte[] bodySha = new byte[32];
   private final byte[] seqBytes = new byte[20];
+  private final byte[] link = new byte[72];
 
   /** Appends one record to the pending write, rotating first if needed. */
   /** Appends one record whose body's SHA-256 is in {@link #bodySha}. */
@@ -677,11 +678,13 @@ public final class AuditWriter implements AutoCloseable {
       seqBytes[i] = (byte) ('0' + v % 10);
       v /= 10;
     }
-    for (int i = 7; i >= 0; i--) {
-      sha.update((byte) (s >>> (8 * i)));
+    // seq (8 bytes, big-endian) || prev || SHA-256(body), hashed in one update.
+    for (int i = 0; i < 8; i++) {
+      link[i] = (byte) (s >>> (56 - 8 * i));
     }
-    sha.update(prevRaw);
-    sha.update(bodySha);
+    System.arraycopy(prevRaw, 0, link, 8, 32);
+    System.arraycopy(bodySha, 0, link, 40, 32);
+    sha.update(link, 0, 72);
     digestInto(nextRaw);
     int len =
         SEQ_PREFIX.length
