@@ -773,6 +773,54 @@ export class FrameReader {
     this.head = 0; // offset into chunks[0]
     this.buffered = 0;
     this.need = -1; // body length being waited for, or -1 while reading a length
+    // pushCopy() only: the length bytes read so far, and the body being filled.
+    this.lengthBytes = Buffer.alloc(4);
+    this.lengthHave = 0;
+    this.body = null;
+    this.bodyFilled = 0;
+  }
+
+  /**
+   * push() for bytes in a buffer the caller reuses (a socket's `onread` buffer): nothing of
+   * `view` is kept. Each body is copied once, straight into a buffer of its own (8-aligned from
+   * 4 KiB, for ndarray views), which is what push() does for a frame spread over chunks; an 8 MB
+   * frame then arrives in a few big reads instead of ~150 fresh 64 KiB chunks and 'data' events.
+   * Use either push() or pushCopy() on one reader, not both.
+   * @param {Uint8Array} view
+   * @returns {Buffer[]} the frame bodies completed by these bytes
+   * @throws {InvalidArgumentError} on a length of 0 or over the limit (a protocol error)
+   */
+  pushCopy(view) {
+    const out = [];
+    let pos = 0;
+    while (pos < view.length) {
+      if (this.body === null) {
+        const k = Math.min(4 - this.lengthHave, view.length - pos);
+        this.lengthBytes.set(view.subarray(pos, pos + k), this.lengthHave);
+        this.lengthHave += k;
+        pos += k;
+        if (this.lengthHave < 4) break;
+        this.lengthHave = 0;
+        const len = this.lengthBytes.readUInt32BE(0);
+        if (len === 0) throw new InvalidArgumentError('frame length 0 is invalid');
+        if (len > this.maxFrameBytes) {
+          throw new InvalidArgumentError(`frame length ${len} is over the limit of ${this.maxFrameBytes} bytes`);
+        }
+        this.need = len;
+        this.body = len < 4096 ? Buffer.allocUnsafe(len) : Buffer.allocUnsafeSlow(len);
+        this.bodyFilled = 0;
+      }
+      const k = Math.min(this.body.length - this.bodyFilled, view.length - pos);
+      this.body.set(view.subarray(pos, pos + k), this.bodyFilled);
+      this.bodyFilled += k;
+      pos += k;
+      if (this.bodyFilled === this.body.length) {
+        out.push(this.body);
+        this.body = null;
+        this.need = -1;
+      }
+    }
+    return out;
   }
 
   /**
@@ -808,6 +856,10 @@ export class FrameReader {
    * @throws {InvalidArgumentError} when bytes of an incomplete frame remain
    */
   end() {
+    if (this.body !== null || this.lengthHave > 0) {
+      const what = this.body !== null ? `${this.bodyFilled} of ${this.need} body bytes` : `${this.lengthHave} of 4 length bytes`;
+      throw new InvalidArgumentError(`stream ended inside a frame (${what})`);
+    }
     if (this.buffered > 0 || this.need >= 0) {
       const what = this.need >= 0 ? `${this.buffered} of ${this.need} body bytes` : `${this.buffered} of 4 length bytes`;
       throw new InvalidArgumentError(`stream ended inside a frame (${what})`);
@@ -816,6 +868,7 @@ export class FrameReader {
 
   /** Bytes received but not yet part of a whole frame. */
   get pendingBytes() {
+    if (this.body !== null || this.lengthHave > 0) return this.lengthHave + (this.body !== null ? 4 + this.bodyFilled : 0);
     return this.buffered + (this.need >= 0 ? 4 : 0);
   }
 

@@ -4,7 +4,7 @@
 import { createConnection } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Connection } from './connection.js';
+import { Connection, socketReads } from './connection.js';
 import { FailedPreconditionError, InvalidArgumentError } from './errors.js';
 import { functionsOf } from './function.js';
 import { loadAddon, ringsAvailable } from './shm.js';
@@ -71,7 +71,8 @@ export async function runWorker(options) {
   if (functions.size === 0) {
     throw new FailedPreconditionError(`no PolyCall functions exported by ${options.modules.join(', ')}`);
   }
-  const socket = createConnection(options.socketPath);
+  const reads = socketReads();
+  const socket = createConnection({ path: options.socketPath, onread: reads.onread });
   await new Promise((resolve, reject) => {
     socket.once('connect', resolve);
     socket.once('error', (e) => reject(new FailedPreconditionError(`cannot connect to ${options.socketPath}: ${e.message}`)));
@@ -79,7 +80,7 @@ export async function runWorker(options) {
   // Why the rings are off (no addon, say) is only worth a line with POLYCALL_DEBUG set.
   const debug = process.env.POLYCALL_DEBUG ? log : () => {};
   const shm = (options.shm ?? true) && ringsAvailable(debug) ? loadAddon() : null;
-  const conn = new Connection(socket, { functions, log, shm });
+  const conn = new Connection(socket, { functions, log, shm, reads });
   let sawGoAway = false;
   conn.on('goaway', () => {
     sawGoAway = true;

@@ -151,6 +151,50 @@ test('the frame reader refuses a bad length without reading the body', () => {
   assert.throws(() => cut.end(), /ended inside a frame/);
 });
 
+/** Feeds `bytes` to pushCopy() through one reused buffer of `size` bytes, scribbled over after each read. */
+function throughReusedBuffer(reader, bytes, size) {
+  const buf = Buffer.alloc(size);
+  const bodies = [];
+  for (let pos = 0; pos < bytes.length; pos += size) {
+    const n = Math.min(size, bytes.length - pos);
+    bytes.copy(buf, 0, pos, pos + n);
+    bodies.push(...reader.pushCopy(buf.subarray(0, n)));
+    buf.fill(0xee); // the socket's next read: nothing the reader returned or kept may change
+  }
+  return bodies;
+}
+
+test('frames read through a reused buffer come out whole, whatever the read sizes', () => {
+  const big = new Float64Array((1 << 17) + 3).map((_, i) => i * 1.5);
+  const frames = Buffer.concat([
+    encodeFrame({ ping: { nonce: 7 } }),
+    encodeFrame({ result: { callId: 1, value: new Outgoing(big) } }),
+    encodeFrame({ result: { callId: 2, value: new Outgoing([1, 'two', new Float64Array([3])]) } }),
+    encodeFrame({ result: { callId: 3, value: new Outgoing(new Uint8Array(5000).fill(9)) } }),
+  ]);
+  const whole = new FrameReader().push(frames);
+  for (const size of [1, 3, 4, 7, 4096, 65_537, 1 << 20]) {
+    const r = new FrameReader();
+    const bodies = throughReusedBuffer(r, frames, size);
+    r.end();
+    assert.deepEqual(bodies, whole, `reads of ${size}`);
+    assert.deepEqual(decodeFrame(bodies[1]).result.value.value, big);
+    assert.equal(r.pendingBytes, 0);
+  }
+});
+
+test('the reused-buffer reader refuses a bad length and a stream that ends inside a frame', () => {
+  assert.throws(() => new FrameReader(1024).pushCopy(Buffer.from([0, 0, 4, 1])), /over the limit/);
+  assert.throws(() => new FrameReader().pushCopy(Buffer.alloc(4)), /length 0/);
+  const cut = new FrameReader();
+  cut.pushCopy(Buffer.from([0, 0, 0, 9, 1]));
+  assert.equal(cut.pendingBytes, 5);
+  assert.throws(() => cut.end(), /ended inside a frame \(1 of 9 body bytes\)/);
+  const inLength = new FrameReader();
+  inLength.pushCopy(Buffer.from([0, 0]));
+  assert.throws(() => inLength.end(), /2 of 4 length bytes/);
+});
+
 test('a bad value inside a frame fails only that value, not the frame', () => {
   // Frame{call{call_id: 1, function: "f", args: [int 300 with width I8]}}, by hand.
   const patched = Buffer.from('220c' + '0801' + '120166' + '1a0518d8047002', 'hex');
