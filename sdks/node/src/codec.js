@@ -252,6 +252,69 @@ function writeNdArray(w, arr) {
   w.ldelim();
 }
 
+// ---- a big ndarray result: the frame around the block, the block apart ----------------------
+
+/** Blocks at least this big are written apart from their frame (ndarrayResultParts). */
+export const BIG_BLOCK_BYTES = 64 * 1024;
+
+function varintBytes(n) {
+  let v = BigInt(n);
+  const out = [];
+  while (v >= 0x80n) {
+    out.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  out.push(Number(v));
+  return out;
+}
+
+/**
+ * The length-prefixed Frame{result{call_id, value: ndarray}} for an ndarray result, as [head,
+ * block]: the bytes encodeFrame() gives (tests compare them), the block a view of the array's
+ * own memory, so that an 8 MB array is not copied into one joined buffer before the socket
+ * writes it. null when the value is not a TypedArray or NdArray sent as an ndarray (a
+ * Uint8Array sent as bytes, say), its block is under BIG_BLOCK_BYTES (unless `minBlockBytes`
+ * says otherwise), or the frame is over `maxFrameBytes`: the caller then encodes the frame
+ * whole, which also reports any error.
+ * @param {bigint} callId
+ * @param {Outgoing} outgoing
+ * @returns {Uint8Array[] | null}
+ */
+export function ndarrayResultParts(callId, outgoing, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES, minBlockBytes = BIG_BLOCK_BYTES) {
+  const v = outgoing.value;
+  const type = outgoing.type ?? ANY;
+  if (!(type.kind === 'ndarray' || (type.kind === 'scalar' && type.name === 'any'))) return null;
+  let arr;
+  try {
+    if (v instanceof NdArray) arr = v;
+    else if (ArrayBuffer.isView(v) && !(v instanceof DataView) && (type.kind === 'ndarray' || !(v instanceof Uint8Array))) {
+      // As writeValue does it.
+      arr = new NdArray(type.kind === 'ndarray' ? type.dtype : dtypeOf(v), [v.length], v);
+    } else return null;
+  } catch {
+    return null;
+  }
+  if (type.kind === 'ndarray' && arr.dtype !== type.dtype) return null; // the generic path says why
+  const block = bytesOf(arr.data);
+  const n = block.byteLength;
+  if (n < minBlockBytes) return null;
+  const nd = [0x08, ...varintBytes(SCALAR_NUMBER[arr.dtype])];
+  if (arr.shape.length) {
+    const packed = arr.shape.flatMap((d) => varintBytes(d));
+    nd.push(0x12, ...varintBytes(packed.length), ...packed);
+  }
+  if (n) nd.push(0x1a, ...varintBytes(n));
+  const value = [0x5a, ...varintBytes(nd.length + n), ...nd]; // Value.ndarray_value: field 11
+  const r = [...(callId ? [0x08, ...varintBytes(callId)] : []), 0x12, ...varintBytes(value.length + n), ...value];
+  const frame = [0x2a, ...varintBytes(r.length + n), ...r]; // Frame.result: field 5
+  const length = frame.length + n;
+  if (length > maxFrameBytes) return null;
+  const head = Buffer.allocUnsafe(4 + frame.length);
+  head.writeUInt32BE(length, 0);
+  head.set(frame, 4);
+  return n ? [head, Buffer.from(block.buffer, block.byteOffset, n)] : [head];
+}
+
 // ---- decoding ------------------------------------------------------------------------------
 
 class Cursor {

@@ -12,6 +12,7 @@ import {
   Outgoing,
   decodeFrame,
   encodeFrame,
+  ndarrayResultParts,
 } from './codec.js';
 import {
   CancelledError,
@@ -246,6 +247,26 @@ export class Connection extends EventEmitter {
     if (this.closed) throw new UnavailableError('connection is closed');
     const bytes = encodeFrame(frame, this.limits.maxFrameBytes);
     this.write(bytes, RING_KINDS.has(Object.keys(frame)[0]));
+  }
+
+  /**
+   * Writes a Result whose value is a big ndarray as [head, the array's own memory] in one
+   * gathered write (ndarrayResultParts), not joined into a copy first; false when it is not one
+   * (or would fit on the ring), to be sent as any frame is.
+   */
+  sendBigResult(result) {
+    const { low, high } = result.callId;
+    const callId = (BigInt(high >>> 0) << 32n) | BigInt(low >>> 0);
+    const parts = ndarrayResultParts(callId, result.value, this.limits.maxFrameBytes);
+    if (!parts) return false;
+    const size = parts.reduce((a, p) => a + p.byteLength, 0);
+    if (this.rings && size + 8 <= this.rings.outbound.maxRecord) return false;
+    if (this.rings) this.ringStats.socketOut++;
+    this.socket.cork();
+    for (const p of parts) this.socket.write(p);
+    this.socket.uncork();
+    if (this.rings) this.expectTraffic();
+    return true;
   }
 
   /**
@@ -659,6 +680,7 @@ export class Connection extends EventEmitter {
   sendResult(result) {
     if (this.closed) return;
     try {
+      if (result.value instanceof Outgoing && this.sendBigResult(result)) return;
       this.send({ result });
     } catch (e) {
       // Over the frame limit, say: the call fails, the connection lives on.

@@ -202,3 +202,45 @@ test('a bad value inside a frame fails only that value, not the frame', () => {
   assert.equal(call.function, 'f');
   assert.ok(call.args[0].error instanceof polycall.InvalidArgumentError);
 });
+
+test('a big ndarray result written as [head, block] is the frame encodeFrame writes', async () => {
+  const { ndarrayResultParts } = await import('../src/codec.js');
+  const dtypes = { bool: Uint8Array, i8: Int8Array, i16: Int16Array, i32: Int32Array, i64: BigInt64Array, u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, u64: BigUint64Array, f32: Float32Array, f64: Float64Array };
+  const ndType = (dtype) => ({ kind: 'ndarray', dtype });
+  const any = { kind: 'scalar', name: 'any' };
+  for (const [dtype, Cls] of Object.entries(dtypes)) {
+    for (const shape of [[0], [1], [7], [3, 4], [2, 0, 3], [], [70_001], [300, 301]]) {
+      const count = shape.reduce((a, b) => a * b, 1);
+      const data = new Cls(count);
+      for (let i = 0; i < count; i++) {
+        const x = dtype === 'bool' ? i % 2 : (i * 37 + 5) % 100;
+        data[i] = Cls === BigInt64Array || Cls === BigUint64Array ? BigInt(x) : x;
+      }
+      const arr = new polycall.NdArray(dtype, shape, data);
+      for (const callId of [1n, 127n, 128n, 300n, 2n ** 35n, 2n ** 64n - 1n]) {
+        for (const type of [ndType(dtype), any]) {
+          const out = new Outgoing(arr, type, 'result');
+          const parts = ndarrayResultParts(callId, out, Infinity, 0);
+          assert.ok(parts, `${dtype} [${shape}]`);
+          const want = encodeFrame({ result: { callId: String(callId), value: out } }, Infinity);
+          assert.deepEqual(Buffer.concat(parts), Buffer.from(want), `${dtype} [${shape}] ${callId}`);
+        }
+      }
+    }
+  }
+});
+
+test('the block of a big ndarray result is the array itself, and what does not fit is left to encodeFrame', async () => {
+  const { ndarrayResultParts, BIG_BLOCK_BYTES } = await import('../src/codec.js');
+  const xs = new Float64Array(1 << 20).map((_, i) => i);
+  const parts = ndarrayResultParts(5n, new Outgoing(xs, { kind: 'ndarray', dtype: 'f64' }, 'result'));
+  assert.equal(parts.length, 2);
+  assert.equal(parts[1].buffer, xs.buffer); // a view, not a copy
+  assert.equal(parts[1].byteLength, xs.byteLength);
+  const f64 = { kind: 'ndarray', dtype: 'f64' };
+  assert.equal(ndarrayResultParts(5n, new Outgoing(new Float64Array(10), f64, 'result')), null); // small
+  assert.equal(ndarrayResultParts(5n, new Outgoing(new Uint8Array(BIG_BLOCK_BYTES), { kind: 'scalar', name: 'any' }, 'r')), null); // bytes
+  assert.equal(ndarrayResultParts(5n, new Outgoing([1, 2], f64, 'result'), Infinity, 0), null); // a plain Array
+  assert.equal(ndarrayResultParts(5n, new Outgoing(xs, { kind: 'list', element: f64 }, 'result')), null);
+  assert.equal(ndarrayResultParts(5n, new Outgoing(xs, f64, 'result'), xs.byteLength), null); // over the limit
+});
