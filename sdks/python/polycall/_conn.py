@@ -190,7 +190,7 @@ class Wire:
         self.spin_ns = RING_SPIN_NS
         # FastPath.take when the connection serves calls in C (Connection._serve_fast): it
         # takes what Ring.take does, but gives the calls it serves prepared (tuples).
-        self.take_fast: Callable[[int], Any] | None = None
+        self.take_fast: Callable[[int], pb.Frame | tuple[Any, ...] | None] | None = None
         # Frames by path, with rings (for the log and tests): in on the ring, in on the socket
         # (Wakes not counted), out on the ring, out on the socket, Wakes sent.
         self.ring_stats = [0, 0, 0, 0, 0]
@@ -238,8 +238,9 @@ class Wire:
         self._pos = n
         return out
 
-    def read_frame(self, max_frame_bytes: int) -> pb.Frame | None:
+    def read_frame(self, max_frame_bytes: int) -> pb.Frame | tuple[Any, ...] | None:
         """The next frame, None at a clean end of stream; ProtocolError on an invalid one.
+        With `take_fast`, a call the fast path serves comes as a tuple (FastPath.take).
 
         A Call with big ndarray arguments comes without their data: `blocks` then holds them
         (codec.split_call), until the next read.
@@ -247,6 +248,15 @@ class Wire:
         self.blocks = None
         if self.rings is None:
             return self._socket_frame(max_frame_bytes)
+        take = self.take_fast
+        if take is not None and self._held is None:
+            # The first poll of _ring_or_socket_frame, without its set-up: with the fast path
+            # the record is there at once whenever calls come back to back.
+            frame = take(max_frame_bytes)
+            if frame is not None:
+                self._last = time.monotonic_ns()
+                self.ring_stats[0] += 1
+                return frame
         return self._ring_or_socket_frame(self.rings.incoming, max_frame_bytes)
 
     def _socket_frame(self, max_frame_bytes: int) -> pb.Frame | None:
@@ -272,7 +282,9 @@ class Wire:
                 return frame
         return parse_frame(body)
 
-    def _ring_or_socket_frame(self, ring: Ring, max_frame_bytes: int) -> pb.Frame | None:
+    def _ring_or_socket_frame(
+        self, ring: Ring, max_frame_bytes: int
+    ) -> pb.Frame | tuple[Any, ...] | None:
         # WIRE.md: before a frame read from the socket is dispatched, the records on the ring
         # at that moment are (so a Cancel sent after its Call on the ring comes after it).
         # Polling holds the GIL, so it happens only while `quiet()`: otherwise the reader
@@ -934,8 +946,11 @@ class Connection:
         except BaseException:
             self._serving.pop(prep[4], None)
             raise
-        if out is None:
-            return  # answered on the ring (or by a Cancel)
+        if out is not None:
+            self._fast_answer(prep, out)
+
+    def _fast_answer(self, prep: tuple[Any, ...], out: Any) -> None:
+        """Finishes a prepared call FastPath.run did not answer on the ring (see run)."""
         wire = self._wire
         assert wire is not None
         if out is True:
@@ -1303,10 +1318,13 @@ class Connection:
         wire = self._wire
         assert wire is not None
         me = threading.get_ident()
+        fast_run = self._fast.run if self._fast is not None else None
         while True:
-            if not self._await_role(me):
+            # _await_role's first test inline: true after every call this leader ran.
+            if (self._leader != me or self._stop) and not self._await_role(me):
                 break
             eof = False
+            frame: Any
             try:
                 frame = wire.read_frame(self.limits.max_frame_bytes)
             except ProtocolError as e:
@@ -1356,7 +1374,9 @@ class Connection:
             surplus = False
             try:
                 if fast:
-                    self._serve_fast(run)
+                    out = fast_run(run)  # type: ignore[misc]  # FastPath.run, see _serve_fast
+                    if out is not None:
+                        self._fast_answer(run, out)
                 elif isinstance(run, _BatchRun):
                     self._serve_batch_here(run)
                 else:
