@@ -79,10 +79,10 @@ class Worker:
         return int(value(self.ring_call("t.fast_calls")))  # type: ignore[call-overload]
 
 
-def _worker(sockdir: str, name: str, **env: str) -> Iterator[Worker]:
+def _worker(sockdir: str, name: str, *args: str, **env: str) -> Iterator[Worker]:
     hub = FakeHub(os.path.join(sockdir, name), rings=True)
     hub.functions["java.math.add"] = lambda a, b: a + b
-    proc = start_worker(hub, **env, **LONG_SPIN)
+    proc = start_worker(hub, *args, **env, **LONG_SPIN)
     try:
         peer = hub.accept()
         peer.wait_announce()
@@ -235,6 +235,24 @@ def test_a_call_with_a_deadline_takes_the_python_path(fast: Worker) -> None:
     before = fast.fast_calls()
     assert value(fast.ring_call("t.add", 1, 2, timeout_nanos=10**10)) == 3
     assert fast.fast_calls() - before == 1
+
+
+def test_a_fast_path_call_read_while_the_only_thread_is_busy_runs_in_the_pool(
+    sockdir: str,
+) -> None:
+    # --threads 1: while t.wait_cancel runs on the leader, the follower that took the reading
+    # over may not run another call itself (Connection._fast_elsewhere).
+    workers = _worker(sockdir, "one.sock", "--threads", "1")
+    w = next(workers)
+    try:
+        before = w.fast_calls()
+        busy = w.force(pb.Call(function="t.wait_cancel"))
+        assert value(w.ring_call("t.add", 1, 2)) == 3
+        w.peer.cancel(busy)
+        assert w.peer.result(busy).status.code == Code.CANCELLED
+        assert w.fast_calls() - before == 3
+    finally:
+        workers.close()
 
 
 def _tag(field: int, wire_type: int) -> bytes:

@@ -29,7 +29,7 @@ FUNCS = str(HERE / "worker_funcs.py")
 LONG_SPIN = {"POLYCALL_SHM_SPIN_US": "1000000"}
 
 
-def start_worker(hub: FakeHub, **env_extra: str) -> subprocess.Popen[bytes]:
+def start_worker(hub: FakeHub, *args: str, **env_extra: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.pop("POLYCALL_SHM", None)
     env.pop("POLYCALL_SHM_SPIN_US", None)
@@ -40,7 +40,7 @@ def start_worker(hub: FakeHub, **env_extra: str) -> subprocess.Popen[bytes]:
         **env_extra,
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "polycall.worker", "--file", FUNCS, "--log-level", "DEBUG"],
+        [sys.executable, "-m", "polycall.worker", "--file", FUNCS, "--log-level", "DEBUG", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
