@@ -27,6 +27,7 @@ from polycall.codec import (
     frame_parts,
     result_frame_bytes,
     small_value_encoder,
+    small_value_kind,
     varint,
 )
 from polycall.errors import InvalidArgument, OutOfRange
@@ -34,6 +35,22 @@ from polycall.functions import Function
 from polycall.types import OptionalOf, Scalar, Signature, parse_type
 
 VECTORS = Path(__file__).resolve().parents[3] / "spec" / "vectors"
+
+try:  # the C writer of the worker's fast path (FastPath.run) must write the same bytes
+    from polycall._speedups import result_frame as c_result_frame
+except ImportError:  # not built: the checks of it are skipped
+    c_result_frame = None
+
+
+def check_c_writer(t: str | None, v: Any, value: bytes | None, call_id: int = 1) -> None:
+    """The C writer's Result frame for `v` of type `t` is the frame around `value`, the small
+    encoder's bytes (None: both leave `v` to the generic path)."""
+    if c_result_frame is None:
+        return
+    kind = small_value_kind(None if t in (None, "any") else parse_type(t))
+    want = None if value is None else result_frame_bytes(call_id, value)
+    assert c_result_frame(call_id, kind, v) == want, (t, v, call_id)
+
 
 NAN_PAYLOAD = struct.unpack("<d", bytes.fromhex("0100000000f8ff7f"))[0]
 FLOATS = [
@@ -128,6 +145,7 @@ def test_small_results_of_every_scalar_type_are_the_bytes_protobuf_writes_or_non
     taken = 0
     for v in VALUES:
         fast = enc(v)
+        check_c_writer(t, v, fast)
         if fast is None:
             continue  # the generic path takes it (and reports what it refuses)
         taken += 1
@@ -159,6 +177,7 @@ def test_values_the_small_encoder_does_not_write_are_left_to_the_generic_path() 
         2**64,
     ]:
         assert enc(v) is None, v
+        check_c_writer(None, v, None)
 
 
 def test_types_without_small_values_have_no_small_encoder() -> None:
@@ -195,6 +214,7 @@ def test_scalar_value_vectors_are_the_bytes_of_the_small_encoder() -> None:
         got = enc(v)
         assert got is not None, case["name"]
         assert got.hex() == case["hex"], case["name"]
+        check_c_writer(kind, v, got)
         checked += 1
     assert checked >= 30
 
@@ -213,6 +233,9 @@ def test_a_result_frame_written_by_hand_is_the_frame_protobuf_writes(call_id: in
             assert value is not None
             expected = pb.Frame(result=pb.Result(call_id=call_id, value=pb.Value.FromString(value)))
             assert result_frame_bytes(call_id, value) == frame_bytes(expected), (call_id, v)
+        if call_id:  # the C writer leaves call id 0 (batches) to Python
+            check_c_writer(t, v, generic_bytes(v, t), call_id)
+            check_c_writer("string", "é" * 2000, generic_bytes("é" * 2000, "string"), call_id)
 
 
 def test_the_result_vector_with_a_value_is_the_frame_written_by_hand() -> None:
