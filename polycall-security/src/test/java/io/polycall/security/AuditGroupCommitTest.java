@@ -39,6 +39,38 @@ class AuditGroupCommitTest {
     }
   }
 
+  /**
+   * While calls trickle in, the writer stretches its commit round (up to 8 ms) rather than wake a
+   * thousand times a second; every record must still reach the file on the writer's own timer, with
+   * no further call and no close, and the chain must hold across the stretched rounds.
+   */
+  @Test
+  void aSlowTrickleOfRecordsReachesTheFileWithoutCloseOrAnotherCall() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    int calls = 40;
+    try (AuditLog audit = AuditLog.open(AuditConfig.of(file));
+        PolyCall pc = AuditLogTest.node(audit.interceptor())) {
+      for (int i = 0; i < calls; i++) {
+        pc.call("math.add", Value.i64(i), Value.i64(1));
+        Thread.sleep(1);
+      }
+      // Bounded: the rounds are 8 ms at most; 20 s only guards a stalled machine.
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (Files.readAllLines(file).size() < 1 + calls && System.nanoTime() < deadline) {
+        Thread.sleep(2);
+      }
+      assertThat(Files.readAllLines(file)).hasSize(1 + calls);
+      assertThat(audit.written()).isEqualTo(calls);
+      assertThat(AuditVerifier.verify(List.of(file)).intact()).isTrue();
+      // And a burst after the trickle: the round shrinks back, nothing is lost or reordered.
+      for (int i = 0; i < 2000; i++) {
+        pc.call("math.add", Value.i64(i), Value.i64(2));
+      }
+    }
+    assertThat(Files.readAllLines(file)).hasSize(1 + calls + 2000);
+    assertThat(AuditVerifier.verify(List.of(file)).intact()).isTrue();
+  }
+
   @Test
   void eachCallersRecordsAreInTheOrderOfItsCallsInOneChain() throws Exception {
     Path file = dir.resolve("audit.jsonl");
