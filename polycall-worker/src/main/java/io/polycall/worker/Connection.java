@@ -142,6 +142,12 @@ public final class Connection implements AutoCloseable {
    */
   private static final int DIRECT_FRAME_BYTES = 256 * 1024;
 
+  /**
+   * Arguments of native memory at least this big are sent from that memory by a caller that waits
+   * for its result (see {@link BorrowedCall}): not even copied into the frame's direct buffer.
+   */
+  private static final long LEND_BYTES = 256 * 1024;
+
   /** The largest direct buffer a connection keeps for its next big frame. */
   private static final int SPARE_DIRECT_MAX_BYTES = 64 << 20;
 
@@ -222,6 +228,7 @@ public final class Connection implements AutoCloseable {
   // LINGER_NANOS, and is woken at once when someone needs it (see needReader()).
   private final ReentrantLock readRole = new ReentrantLock();
   private volatile Thread readerThread;
+  private volatile Thread writerThread;
   private volatile Thread leader; // a caller holding readRole, or null
   private volatile long lastLeadNanos; // when a caller last held readRole
   private volatile boolean wantLead; // a caller found the role taken by the reader thread
@@ -376,7 +383,8 @@ public final class Connection implements AutoCloseable {
       c.readerThread =
           Thread.ofPlatform().daemon().name("polycall-" + name + "-reader").unstarted(c::readLoop);
       c.readerThread.start();
-      Thread.ofPlatform().daemon().name("polycall-" + name + "-writer").start(c::writeLoop);
+      c.writerThread =
+          Thread.ofPlatform().daemon().name("polycall-" + name + "-writer").start(c::writeLoop);
       return c;
     }
   }
@@ -412,7 +420,7 @@ public final class Connection implements AutoCloseable {
    */
   public CompletableFuture<Value> call(
       String function, List<Value> args, long timeoutNanos, Map<String, String> metadata) {
-    CompletableFuture<Value> f = sendCall(function, args, timeoutNanos, metadata);
+    CompletableFuture<Value> f = sendCall(function, args, timeoutNanos, metadata, null);
     needReader();
     return f;
   }
@@ -434,6 +442,9 @@ public final class Connection implements AutoCloseable {
       throws InterruptedException, ExecutionException {
     Thread me = Thread.currentThread();
     CompletableFuture<Value> f;
+    // Big arrays of this caller's are written from its memory while it waits (BorrowedCall);
+    // whatever of them is still unwritten when it stops waiting is copied (giveBack).
+    List<ByteBuffer> lent = new ArrayList<>(2);
     if (ringIn != null
         && !me.isVirtual()
         && me != readerThread
@@ -447,7 +458,7 @@ public final class Connection implements AutoCloseable {
         if (spin) {
           ringIn.wake();
         }
-        f = sendCall(function, args, timeoutNanos, metadata);
+        f = sendCall(function, args, timeoutNanos, metadata, lent);
         if (spin) {
           spinRing(f, me);
         }
@@ -456,13 +467,17 @@ public final class Connection implements AutoCloseable {
         ringRole.unlock();
       }
     } else {
-      f = sendCall(function, args, timeoutNanos, metadata);
+      f = sendCall(function, args, timeoutNanos, metadata, lent);
     }
     try {
       return await(f);
     } catch (InterruptedException e) {
       f.cancel(true);
       throw e;
+    } finally {
+      if (!lent.isEmpty()) {
+        giveBack(lent);
+      }
     }
   }
 
@@ -707,8 +722,16 @@ public final class Connection implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends a Call. With {@code lent} (a caller that waits for the result), big arguments of native
+   * memory are written from it, and their buffers are added to {@code lent}.
+   */
   private CompletableFuture<Value> sendCall(
-      String function, List<Value> args, long timeoutNanos, Map<String, String> metadata) {
+      String function,
+      List<Value> args,
+      long timeoutNanos,
+      Map<String, String> metadata,
+      List<ByteBuffer> lent) {
     Objects.requireNonNull(function, "function");
     if (timeoutNanos < 0) {
       throw new IllegalArgumentException("timeoutNanos must not be negative: " + timeoutNanos);
@@ -725,7 +748,25 @@ public final class Connection implements AutoCloseable {
               .asException());
     }
     long id = nextId.getAndIncrement();
-    ByteBuffer bytes;
+    ByteBuffer bytes = null;
+    ByteBuffer[] parts = null;
+    try {
+      if (lent != null) {
+        parts =
+            BorrowedCall.parts(
+                id,
+                function,
+                timeoutNanos,
+                metadata,
+                args,
+                sendCodec,
+                limits.maxFrameBytes(),
+                LEND_BYTES,
+                writerThread);
+      }
+    } catch (StatusException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     try {
       Call.Builder c =
           Call.newBuilder()
@@ -733,10 +774,12 @@ public final class Connection implements AutoCloseable {
               .setFunction(function)
               .setTimeoutNanos(timeoutNanos)
               .putAllMetadata(metadata);
-      for (Value a : args) {
-        c.addArgs(sendCodec.encode(a));
+      if (parts == null) {
+        for (Value a : args) {
+          c.addArgs(sendCodec.encode(a));
+        }
+        bytes = encode(Frame.newBuilder().setCall(c).build());
       }
-      bytes = encode(Frame.newBuilder().setCall(c).build());
     } catch (StatusException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -766,7 +809,16 @@ public final class Connection implements AutoCloseable {
                                   + " ms")
                           .asException()));
     }
-    sendBuffer(bytes, true);
+    if (parts != null) {
+      for (ByteBuffer p : parts) {
+        if (BorrowedCall.isLent(p)) {
+          lent.add(p);
+        }
+      }
+      enqueueBuffers(parts); // too big for the ring
+    } else {
+      sendBuffer(bytes, true);
+    }
     if (closing.get() && outgoing.remove(id, f)) {
       f.completeExceptionally(unavailable().asException());
     }
@@ -1423,7 +1475,7 @@ public final class Connection implements AutoCloseable {
 
   /** Keeps the direct buffer of a frame that has been written whole, for the next big frame. */
   private void written(ByteBuffer b) {
-    if (b.isDirect() && b.capacity() <= SPARE_DIRECT_MAX_BYTES) {
+    if (b.isDirect() && !BorrowedCall.isLent(b) && b.capacity() <= SPARE_DIRECT_MAX_BYTES) {
       spareDirect.set(b);
     }
   }
@@ -1481,6 +1533,73 @@ public final class Connection implements AutoCloseable {
       }
       pending.add(b);
       writable.signal();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /** Writes the buffers of one frame, in order, with nothing of another frame between them. */
+  private void enqueueBuffers(ByteBuffer[] parts) {
+    writeLock.lock();
+    try {
+      if (closeQueued) {
+        return;
+      }
+      int i = 0;
+      if (pending.isEmpty() && writeFailure == null) {
+        try {
+          channel.write(parts);
+        } catch (IOException e) {
+          writeFailure = e;
+        }
+        while (i < parts.length && !parts[i].hasRemaining()) {
+          written(parts[i++]);
+        }
+        if (i == parts.length) {
+          return;
+        }
+      }
+      for (; i < parts.length; i++) {
+        pending.add(parts[i]);
+      }
+      writable.signal();
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  /**
+   * A caller that lent its memory stops waiting: what is still to be written of it is copied, so
+   * that the caller may change or free it. (The writer writes only under writeLock, so no write is
+   * reading it meanwhile.) Normally everything is written by then: the peer answered.
+   */
+  private void giveBack(List<ByteBuffer> lent) {
+    writeLock.lock();
+    try {
+      boolean unwritten = false;
+      for (ByteBuffer b : lent) {
+        unwritten |= b.hasRemaining();
+      }
+      if (!unwritten) {
+        return;
+      }
+      List<ByteBuffer> kept = new ArrayList<>(pending.size());
+      for (ByteBuffer p : pending) {
+        boolean ours = false;
+        for (ByteBuffer b : lent) {
+          ours |= b == p;
+        }
+        if (ours && p.hasRemaining()) {
+          ByteBuffer own = ByteBuffer.allocateDirect(p.remaining());
+          own.put(p.duplicate()).flip();
+          p.position(p.limit()); // the caller's buffer is done with
+          kept.add(own);
+        } else {
+          kept.add(p);
+        }
+      }
+      pending.clear();
+      pending.addAll(kept);
     } finally {
       writeLock.unlock();
     }
