@@ -112,11 +112,8 @@ public final class AuditWriter implements AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private Batch open = new Batch();
 
-  /** {@code open.records}, for callers to read without the lock (a hint). */
-  private volatile int openRecords;
-
-  /** When the open batch got its first record ({@link System#nanoTime}), 0 when empty (a hint). */
-  private volatile long openSince;
+  /** What callers read of the open batch without the lock; padded (see {@link Padding}). */
+  private final OpenHint hint = new OpenHint();
 
   /** Records in the open batch at which a caller wakes the writer early. */
   private final int wakeAt;
@@ -134,7 +131,6 @@ public final class AuditWriter implements AutoCloseable {
   private final MessageDigest sha = AuditLine.sha256();
   private FileChannel channel;
   private long fileSize;
-  private long seq;
   private long committedSize;
   private long committedSeq;
   private final byte[] committedPrev = new byte[32];
@@ -145,10 +141,53 @@ public final class AuditWriter implements AutoCloseable {
   // Direct, so that a write goes from here to the kernel without the JDK's copy of a heap buffer.
   private ByteBuffer out = ByteBuffer.allocateDirect(64 * 1024);
 
-  /** Records of the batch being written that are in {@link #out}, and that reached the file. */
-  private int inOut;
+  /** What the writer changes per record; padded (see {@link Padding}). */
+  private final ChainState chain = new ChainState();
 
   private int flushedOfBatch;
+
+  /**
+   * Cache-line padding (64 bytes on each side, as fields of a superclass come first and those of a
+   * subclass last). Callers write {@link OpenHint} on every call and the writer thread writes
+   * {@link ChainState} on every record; were those fields on a cache line with each other or with
+   * fields the other side reads (this class's final fields are read by both on every record), each
+   * write would take the line from the other core and each read there would miss: a transfer
+   * between cores per call and per record, for nothing shared.
+   */
+  abstract static class Padding {
+    long p00, p01, p02, p03, p04, p05, p06, p07;
+  }
+
+  abstract static class OpenHintFields extends Padding {
+    /** {@code open.records}, for callers to read without the lock (a hint). */
+    volatile int records;
+
+    /** When the open batch got its first record ({@link System#nanoTime}), 0 when empty. */
+    volatile long since;
+  }
+
+  static final class OpenHint extends OpenHintFields {
+    long p10, p11, p12, p13, p14, p15, p16, p17;
+  }
+
+  abstract static class ChainFields extends Padding {
+    /** The number of the last record linked. */
+    long seq;
+
+    /**
+     * Records of the batch being written that are in the output buffer, and that reached the file.
+     */
+    int inOut;
+
+    /** The hash of the last record linked, and a buffer for the next (swapped). */
+    byte[] prevRaw = new byte[32];
+
+    byte[] nextRaw = new byte[32];
+  }
+
+  static final class ChainState extends ChainFields {
+    long p10, p11, p12, p13, p14, p15, p16, p17;
+  }
 
   /** Record bodies in one reused buffer, in the order they were appended. */
   static final class Batch {
@@ -320,9 +359,9 @@ public final class AuditWriter implements AutoCloseable {
    */
   private boolean queue(AuditEntry e, boolean await, RecordBody body) {
     int n = body.call(e);
-    long since = openSince;
+    long since = hint.since;
     byte[] sha =
-        openRecords >= hashOnCallerAt
+        hint.records >= hashOnCallerAt
                 || (since != 0 && System.nanoTime() - since > commitNanos + LAG_NANOS)
             ? body.sha256(n)
             : null;
@@ -344,9 +383,9 @@ public final class AuditWriter implements AutoCloseable {
         return false;
       }
       open.add(body.wb, n, sha);
-      openRecords = open.records;
+      hint.records = open.records;
       if (open.records == 1) {
-        openSince = System.nanoTime() | 1; // never 0
+        hint.since = System.nanoTime() | 1; // never 0
       }
       if (await) {
         e.index = open.records - 1;
@@ -393,8 +432,8 @@ public final class AuditWriter implements AutoCloseable {
       }
       b = open;
       open = spare;
-      openRecords = 0;
-      openSince = 0;
+      hint.records = 0;
+      hint.since = 0;
     } finally {
       lock.unlock();
     }
@@ -539,7 +578,7 @@ public final class AuditWriter implements AutoCloseable {
   }
 
   private void writeBatch(Batch b) {
-    inOut = 0;
+    chain.inOut = 0;
     flushedOfBatch = 0;
     try {
       if (channel == null) {
@@ -551,16 +590,22 @@ public final class AuditWriter implements AutoCloseable {
                 "gap",
                 "\"lost\":" + lost + ",\"error\":" + Json.string(new StringBuilder(), lostError)));
       }
-      for (int i = 0; i < b.records; i++) {
-        int from = b.start(i);
-        if (b.hashed[i]) {
-          System.arraycopy(b.shas, i * 32, bodySha, 0, 32);
+      // The batch's fields read once: its object may share a cache line with the open batch's,
+      // which callers write meanwhile.
+      int records = b.records;
+      byte[] bytes = b.bytes;
+      int[] ends = b.ends;
+      boolean[] hashed = b.hashed;
+      byte[] shas = b.shas;
+      for (int i = 0, from = 0; i < records; from = ends[i++]) {
+        if (hashed[i]) {
+          System.arraycopy(shas, i * 32, bodySha, 0, 32);
         } else {
-          sha.update(b.bytes, from, b.ends[i] - from);
+          sha.update(bytes, from, ends[i] - from);
           digestInto(bodySha);
         }
-        appendLinked(b.bytes, from, b.ends[i] - from);
-        inOut++;
+        appendLinked(bytes, from, ends[i] - from);
+        chain.inOut++;
       }
       flush();
       if (config.fsync() == Fsync.EVERY_RECORD) {
@@ -608,11 +653,11 @@ public final class AuditWriter implements AutoCloseable {
       LockSupport.unpark(e.waiter);
     }
     out.clear();
-    inOut = 0;
+    chain.inOut = 0;
     dropped.add(lostNow);
     lost += lostNow;
     lostError = why;
-    seq = committedSeq;
+    chain.seq = committedSeq;
     setPrev(committedPrev);
     try {
       if (channel != null && channel.isOpen() && channel.size() > committedSize) {
@@ -652,9 +697,9 @@ public final class AuditWriter implements AutoCloseable {
     out.clear();
     unforced = true;
     commit();
-    written.add(inOut);
-    flushedOfBatch += inOut;
-    inOut = 0;
+    written.add(chain.inOut);
+    flushedOfBatch += chain.inOut;
+    chain.inOut = 0;
   }
 
   private void closeChannelQuietly() {
@@ -670,9 +715,9 @@ public final class AuditWriter implements AutoCloseable {
 
   private void commit() {
     committedSize = fileSize;
-    committedSeq = seq;
-    System.arraycopy(prevRaw, 0, committedPrev, 0, 32);
-    head = Json.hex(prevRaw);
+    committedSeq = chain.seq;
+    System.arraycopy(chain.prevRaw, 0, committedPrev, 0, 32);
+    head = Json.hex(chain.prevRaw);
   }
 
   // ---- linking records (I/O side) ---------------------------------------------------------------
@@ -686,8 +731,6 @@ public final class AuditWriter implements AutoCloseable {
   private static final byte[] END = "\"}\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
-  private byte[] prevRaw = new byte[32];
-  private byte[] nextRaw = new byte[32];
   private final byte[] prevHex = new byte[64];
   private final byte[] bodySha = new byte[32];
   private final byte[] seqBytes = new byte[20];
@@ -696,7 +739,7 @@ public final class AuditWriter implements AutoCloseable {
   /** Appends one record to the pending write, rotating first if needed. */
   /** Appends one record whose body's SHA-256 is in {@link #bodySha}. */
   private void appendLinked(byte[] body, int off, int n) throws IOException {
-    long s = seq + 1;
+    long s = chain.seq + 1;
     int digits = 0;
     for (long v = s; v > 0; v /= 10) {
       digits++;
@@ -710,10 +753,10 @@ public final class AuditWriter implements AutoCloseable {
     for (int i = 0; i < 8; i++) {
       link[i] = (byte) (s >>> (56 - 8 * i));
     }
-    System.arraycopy(prevRaw, 0, link, 8, 32);
+    System.arraycopy(chain.prevRaw, 0, link, 8, 32);
     System.arraycopy(bodySha, 0, link, 40, 32);
     sha.update(link, 0, 72);
-    digestInto(nextRaw);
+    digestInto(chain.nextRaw);
     int len =
         SEQ_PREFIX.length
             + digits
@@ -740,14 +783,14 @@ public final class AuditWriter implements AutoCloseable {
     out.put(SEQ_PREFIX).put(seqBytes, 0, digits).put((byte) ',').put(body, off, n);
     out.put(PREV_KEY).put(prevHex).put((byte) '"');
     for (int i = 0; i < 32; i++) {
-      prevHex[2 * i] = HEX[(nextRaw[i] >> 4) & 15];
-      prevHex[2 * i + 1] = HEX[nextRaw[i] & 15];
+      prevHex[2 * i] = HEX[(chain.nextRaw[i] >> 4) & 15];
+      prevHex[2 * i + 1] = HEX[chain.nextRaw[i] & 15];
     }
     out.put(HASH_KEY).put(prevHex).put(END);
-    byte[] t = prevRaw;
-    prevRaw = nextRaw;
-    nextRaw = t;
-    seq = s;
+    byte[] t = chain.prevRaw;
+    chain.prevRaw = chain.nextRaw;
+    chain.nextRaw = t;
+    chain.seq = s;
   }
 
   private void digestInto(byte[] to) {
@@ -759,7 +802,7 @@ public final class AuditWriter implements AutoCloseable {
   }
 
   private void setPrev(byte[] raw) {
-    System.arraycopy(raw, 0, prevRaw, 0, 32);
+    System.arraycopy(raw, 0, chain.prevRaw, 0, 32);
     for (int i = 0; i < 32; i++) {
       prevHex[2 * i] = HEX[(raw[i] >> 4) & 15];
       prevHex[2 * i + 1] = HEX[raw[i] & 15];
@@ -871,7 +914,7 @@ public final class AuditWriter implements AutoCloseable {
       if (last == null) {
         last = lastOf(rotated(1));
       }
-      seq = last == null ? 0 : last.seq();
+      chain.seq = last == null ? 0 : last.seq();
       setPrev(last == null ? AuditLine.GENESIS : last.hash());
       fileSize = ch.size();
       ch.position(fileSize);
