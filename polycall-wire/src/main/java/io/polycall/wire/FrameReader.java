@@ -37,6 +37,9 @@ import java.util.function.Consumer;
 public final class FrameReader {
   private static final int PREFIX_BYTES = 4;
   private static final int READ_BUFFER_BYTES = 64 * 1024;
+  // The largest body buffer kept for the next big frame: a node may read many connections, and
+  // direct memory is scarcer than heap (bigger frames get a buffer each).
+  private static final int SPARE_BODY_MAX_BYTES = 16 << 20;
 
   private WireLimits limits;
   private int recursionLimit;
@@ -202,7 +205,7 @@ public final class FrameReader {
    */
   public void release(Frame frame) {
     if (frame != null && frame == lentFrame) {
-      spareBody = lentBody;
+      spareBody = lentBody.capacity() <= SPARE_BODY_MAX_BYTES ? lentBody : null;
       lentFrame = null;
       lentBody = null;
     }

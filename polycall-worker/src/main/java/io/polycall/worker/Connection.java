@@ -148,8 +148,11 @@ public final class Connection implements AutoCloseable {
    */
   private static final long LEND_BYTES = 256 * 1024;
 
-  /** The largest direct buffer a connection keeps for its next big frame. */
-  private static final int SPARE_DIRECT_MAX_BYTES = 64 << 20;
+  /**
+   * The largest direct buffer a connection keeps for its next big frame: a node may hold many
+   * connections, and direct memory is scarcer than heap (bigger frames get a buffer each).
+   */
+  private static final int SPARE_DIRECT_MAX_BYTES = 16 << 20;
 
   /** Buffers the writer sends in one gathering write. */
   private static final int GATHER = 64;
