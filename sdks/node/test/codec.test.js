@@ -244,3 +244,13 @@ test('the block of a big ndarray result is the array itself, and what does not f
   assert.equal(ndarrayResultParts(5n, new Outgoing(xs, { kind: 'list', element: f64 }, 'result')), null);
   assert.equal(ndarrayResultParts(5n, new Outgoing(xs, f64, 'result'), xs.byteLength), null); // over the limit
 });
+
+test('the ndarray result vector is the frame written by hand around the block', async () => {
+  const { ndarrayResultParts } = await import('../src/codec.js');
+  const frames = JSON.parse(readFileSync(new URL('../../../spec/vectors/frames.json', import.meta.url), 'utf8'));
+  const c = frames.find((e) => e.name.startsWith('result with an ndarray'));
+  const r = decodeFrame(Buffer.from(c.hex, 'hex').subarray(4)).result;
+  const arr = r.value.value instanceof polycall.NdArray ? r.value.value : new polycall.NdArray('f64', [r.value.value.length], r.value.value);
+  const parts = ndarrayResultParts(BigInt(r.callId), new Outgoing(arr, { kind: 'ndarray', dtype: 'f64' }, 'result'), Infinity, 0);
+  assert.equal(Buffer.concat(parts).toString('hex'), c.hex);
+});

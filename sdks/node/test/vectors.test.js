@@ -113,6 +113,13 @@ function valueFromProtoJson(j) {
   if ('stringValue' in j) return j.stringValue;
   if ('bytesValue' in j) return Buffer.from(j.bytesValue, 'base64');
   if ('listValue' in j) return (j.listValue.items ?? []).map(valueFromProtoJson);
+  if ('ndarrayValue' in j) {
+    const nd = j.ndarrayValue;
+    const dtype = nd.dtype.toLowerCase();
+    // A copy into a fresh ArrayBuffer: aligned for any dtype.
+    const bytes = new Uint8Array(Buffer.from(nd.data ?? '', 'base64'));
+    return new NdArray(dtype, (nd.shape ?? []).map(Number), new (typedArrayClass(dtype))(bytes.buffer));
+  }
   throw new Error(`test converter does not know ${JSON.stringify(j)}`);
 }
 
@@ -122,6 +129,16 @@ function valueToProtoJson(v) {
   if (typeof v === 'string') return { stringValue: v };
   if (Buffer.isBuffer(v)) return { bytesValue: v.toString('base64') };
   if (Array.isArray(v)) return { listValue: { items: v.map(valueToProtoJson) } };
+  if (v instanceof NdArray) {
+    const data = Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength);
+    return {
+      ndarrayValue: {
+        dtype: v.dtype.toUpperCase(),
+        ...(v.shape.length ? { shape: v.shape.map(String) } : {}),
+        ...(data.length ? { data: data.toString('base64') } : {}),
+      },
+    };
+  }
   if (v instanceof Scalar) {
     const width = v.type === 'i64' || v.type === 'u64' || v.type === 'f64' ? {} : { width: v.type.toUpperCase() };
     if (v.type[0] === 'f') return { floatValue: Number.isFinite(v.value) ? v.value : String(v.value), ...width };

@@ -271,3 +271,21 @@ def test_the_frame_written_by_hand_reads_back_through_the_split_reader_of_a_call
     value = pb.Frame.FromString(joined(head_parts)[4:]).result.value
     assert_same_as_a_whole_parse(call_body(value), {0})
     assert frame_bytes(pb.Frame(call=pb.Call(args=[value])))  # and protobuf takes it whole
+
+
+def test_the_ndarray_result_vector_is_the_frame_written_by_hand() -> None:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "spec" / "vectors" / "frames.json"
+    if not path.exists():
+        pytest.skip("no spec/vectors/frames.json")
+    case = next(
+        e for e in json.loads(path.read_text()) if e["name"].startswith("result with an ndarray")
+    )
+    frame = pb.Frame.FromString(bytes.fromhex(case["hex"])[4:])
+    a = decode(frame.result.value)
+    for t in [None, parse_type("ndarray<f64>"), parse_type("any")]:
+        parts = ndarray_result_parts(frame.result.call_id, a, t)
+        assert parts is not None
+        assert joined(parts).hex() == case["hex"]

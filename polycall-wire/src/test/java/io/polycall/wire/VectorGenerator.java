@@ -316,6 +316,17 @@ public final class VectorGenerator {
                     .setCallId(1)
                     .setValue(codec.encode(Value.f64(0.8775825618903728))))
             .build());
+    // The SDKs write the frame around a big ndarray result by hand (the block sent apart from
+    // the bytes before it): this is the frame they must write, at a size a vector can hold.
+    Value.NdArray grid = Value.NdArray.allocate(Type.Scalar.F64, 2, 3);
+    for (int i = 0; i < 6; i++) {
+      grid.data().setAtIndex(java.lang.foreign.ValueLayout.JAVA_DOUBLE, i, i * 0.5 - 1);
+    }
+    f.put(
+        "result with an ndarray value (f64 [2, 3])",
+        Frame.newBuilder()
+            .setResult(Result.newBuilder().setCallId(300).setValue(codec.encode(grid)))
+            .build());
     f.put(
         "result with a status and a cross-language stack",
         Frame.newBuilder()
