@@ -57,7 +57,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * share this JVM), which a shared machine's load hardly moves: a difference there is work done.
  * Phases alternate (raw, PolyCall, PolyCall with the function tagged {@code nonblocking}, twice) so
  * drift on a shared machine hits all three. Bounded: {@code -Dseconds=N} per measured phase
- * (default 4), {@code -Drounds=N} rounds of them (default 2), about a minute and a half in all.
+ * (default 4), {@code -Drounds=N} rounds of them (default 2), about a minute and a half in all;
+ * {@code -Dslices=N} cuts each phase into N slices taken in turn with the other targets' and pools
+ * them (the default under {@code -Donly=security}: 10), so that all targets see the same load.
  *
  * <p>Usage: {@code RemoteHarness} ({@code make bench-remote}); {@code -Dout=FILE} also writes the
  * report there. {@code -Donly=security} measures only PolyCall with and without security (about
@@ -134,16 +136,27 @@ public final class RemoteHarness {
             run(targets.get(k), 64, 1);
           }
         }
-        // Interleaved, twice each (-Drounds); the best run counts (the least disturbed).
+        // Interleaved, twice each (-Drounds); the best run counts (the least disturbed). With
+        // -Dslices=N (default 10 under -Donly=security), each run is cut into N slices taken in
+        // turn with the other targets' and all slices are pooled: on a shared machine the load
+        // changes within seconds, and two targets measured in alternating tenths of a second see
+        // the same load, where two measured in turn for seconds each may not.
         int rounds = Integer.getInteger("rounds", 2);
+        int slices = Integer.getInteger("slices", onlySecurity ? 10 : 1);
         Run[] r1 = new Run[m];
         Run[] r64 = new Run[m];
-        for (int round = 0; round < rounds; round++) {
-          for (int k : measured) {
-            r1[k] = Run.best(r1[k], run(targets.get(k), 1, seconds));
-          }
-          for (int k : measured) {
-            r64[k] = Run.best(r64[k], run(targets.get(k), 64, seconds));
+        for (int inFlight : new int[] {1, 64}) {
+          Run[] r = inFlight == 1 ? r1 : r64;
+          for (int round = 0; round < rounds; round++) {
+            Run[] pooled = new Run[m];
+            for (int slice = 0; slice < slices; slice++) {
+              for (int k : measured) {
+                pooled[k] = Run.pool(pooled[k], run(targets.get(k), inFlight, seconds / slices));
+              }
+            }
+            for (int k : measured) {
+              r[k] = slices > 1 ? Run.pool(r[k], pooled[k]) : Run.best(r[k], pooled[k]);
+            }
           }
         }
         String[] names = {
@@ -441,6 +454,26 @@ public final class RemoteHarness {
       return micros[Math.min(micros.length - 1, (int) (micros.length * 0.99))];
     }
 
+    /** Two runs of the same thing as one: their calls together, over their time together. */
+    static Run pool(Run a, Run b) {
+      if (a == null || a.micros.length == 0) {
+        return b;
+      }
+      if (b.micros.length == 0) {
+        return a;
+      }
+      int n = a.micros.length + b.micros.length;
+      double[] all = Arrays.copyOf(a.micros, n);
+      System.arraycopy(b.micros, 0, all, a.micros.length, b.micros.length);
+      Arrays.sort(all);
+      double seconds = a.micros.length / a.perSecond + b.micros.length / b.perSecond;
+      return new Run(
+          all,
+          n / seconds,
+          (a.cpuMicrosPerCall * a.micros.length + b.cpuMicrosPerCall * b.micros.length) / n,
+          (a.switchesPerCall * a.micros.length + b.switchesPerCall * b.micros.length) / n);
+    }
+
     /** Of two runs of the same thing, the one with more calls per second (less disturbed). */
     static Run best(Run a, Run b) {
       return a == null || b.perSecond > a.perSecond ? b : a;
@@ -464,7 +497,9 @@ public final class RemoteHarness {
   /** Runs {@code target} with {@code inFlight} calls outstanding for {@code seconds}. */
   private static Run run(Target target, int inFlight, double seconds) throws Exception {
     long end = System.nanoTime() + (long) (seconds * 1e9);
-    int cap = 4_000_000;
+    // Room for 200,000 calls a second (loopback gRPC does a tenth of that), not more: short slices
+    // would otherwise each allocate (and the GC clear) tens of megabytes.
+    int cap = (int) Math.min(4_000_000, seconds * 200_000 + 1_000);
     long[] lat = new long[cap];
     AtomicInteger n = new AtomicInteger();
     long cpu0 = processCpuNanos();
