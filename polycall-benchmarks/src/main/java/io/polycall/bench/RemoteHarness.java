@@ -150,7 +150,9 @@ public final class RemoteHarness {
           for (int round = 0; round < rounds; round++) {
             Run[] pooled = new Run[m];
             for (int slice = 0; slice < slices; slice++) {
-              for (int k : measured) {
+              // Every other slice in the reverse order, so that no target always goes first.
+              List<Integer> order = slice % 2 == 0 ? measured : measured.reversed();
+              for (int k : order) {
                 pooled[k] = Run.pool(pooled[k], run(targets.get(k), inFlight, seconds / slices));
               }
             }
