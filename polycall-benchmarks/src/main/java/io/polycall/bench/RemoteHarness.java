@@ -54,12 +54,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Reports p50/p99 and calls per second at 1 and 64 in flight, and the ratio PolyCall / raw;
  * beside them the CPU time and context switches of the whole process per call (client and server
- * share this JVM), which a shared machine's load hardly moves: a difference there is work done.
- * Phases alternate (raw, PolyCall, PolyCall with the function tagged {@code nonblocking}, twice) so
- * drift on a shared machine hits all three. Bounded: {@code -Dseconds=N} per measured phase
- * (default 4), {@code -Drounds=N} rounds of them (default 2), about a minute and a half in all;
- * {@code -Dslices=N} cuts each phase into N slices taken in turn with the other targets' and pools
- * them (the default under {@code -Donly=security}: 10), so that all targets see the same load.
+ * share this JVM): at 64 in flight a difference there is mostly work done (see {@link Run}). Phases
+ * alternate (raw, PolyCall, PolyCall with the function tagged {@code nonblocking}, twice) so drift
+ * on a shared machine hits all three. Bounded: {@code -Dseconds=N} per measured phase (default 4),
+ * {@code -Drounds=N} rounds of them (default 2), about a minute and a half in all; {@code
+ * -Dslices=N} cuts each phase into N slices taken in turn with the other targets' and pools them
+ * (the default under {@code -Donly=security}: 10), so that all targets see the same load.
  *
  * <p>Usage: {@code RemoteHarness} ({@code make bench-remote}); {@code -Dout=FILE} also writes the
  * report there. {@code -Donly=security} measures only PolyCall with and without security (about
@@ -444,8 +444,11 @@ public final class RemoteHarness {
   /**
    * Latencies (microseconds, sorted) and calls per second of one phase, and what it cost the whole
    * process (client, server and every helper thread, the audit writer included) per call: CPU time
-   * and context switches. Those two hardly move with the machine's load, unlike the latencies, so
-   * they tell a change in the work done per call from a change in scheduling on a shared machine.
+   * and context switches. At 64 in flight those move less with the machine's load than the
+   * latencies do, so they tell a change in the work done per call from a change in scheduling. At 1
+   * in flight the CPU time is mostly threads spinning while they wait for the next hand-off (event
+   * loops, the virtual threads' carriers; 1.4 cores for one call at a time), so it grows with the
+   * call's latency and varies by tens of microseconds from run to run: read it at 64 in flight.
    */
   record Run(double[] micros, double perSecond, double cpuMicrosPerCall, double switchesPerCall) {
     double p50() {
