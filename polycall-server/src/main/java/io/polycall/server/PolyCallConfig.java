@@ -202,37 +202,7 @@ public final class PolyCallConfig {
       Objects.requireNonNull(sandbox, "sandbox");
     }
 
-    /** A pool whose processes get shared-memory rings when they offer them (the default). */
-    public WorkerPoolSpec(
-        String name,
-        String language,
-        List<String> modules,
-        List<String> files,
-        int processes,
-        int maxInFlight,
-        Map<String, String> env,
-        String runtime,
-        Duration startTimeout,
-        boolean optional,
-        String where,
-        Sandbox sandbox) {
-      this(
-          name,
-          language,
-          modules,
-          files,
-          processes,
-          maxInFlight,
-          env,
-          runtime,
-          startTimeout,
-          optional,
-          where,
-          sandbox,
-          true);
-    }
-
-    /** A pool without resource limits of its own. */
+    /** A pool without resource limits of its own, with shared-memory rings (the default). */
     public WorkerPoolSpec(
         String name,
         String language,
